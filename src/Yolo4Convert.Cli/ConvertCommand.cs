@@ -1,0 +1,144 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Yolo4Convert.CoreML;
+using Yolo4Convert.Darknet;
+using Yolo4Convert.Diagnostics;
+
+namespace Yolo4Convert.Cli;
+
+/// <summary>The root action: CFG WEIGHTS OUTPUT → .mlmodel.</summary>
+internal static class ConvertCommand
+{
+    public static void Configure(RootCommand root)
+    {
+        var cfg = new Argument<FileInfo>("CFG") { Description = "Darknet .cfg file (e.g. yolov4.cfg)." };
+        var weights = new Argument<FileInfo>("WEIGHTS") { Description = "Darknet .weights file that belongs to the cfg." };
+        var output = new Argument<FileInfo>("OUTPUT") { Description = "Core ML model to write (.mlmodel). Written atomically; an existing file is replaced only on success." };
+        var mish = new Option<string>("--mish")
+        {
+            Description = "How to express mish: 'custom' = a custom layer your app implements (class 'Mish', see samples/ios); 'native' = built-in softplus, tanh and multiply layers that run anywhere.",
+            DefaultValueFactory = _ => "custom",
+        };
+        mish.AcceptOnlyFromAmong("custom", "native");
+        var names = new Option<FileInfo?>("--names") { Description = "Class names file (one per line, e.g. coco.names), written to the model metadata." };
+        var inputName = new Option<string>("--input-name") { Description = "Name of the image input.", DefaultValueFactory = _ => "image" };
+        var outputNames = new Option<string?>("--output-names")
+        {
+            Description = "Comma-separated names for the head outputs, in cfg order (default head_s8,head_s16,... by stride). E.g. output1,output2,output3 to replace an existing model.",
+            HelpName = "a,b,c",
+        };
+        var author = new Option<string?>("--author") { Description = "Metadata: author." };
+        var license = new Option<string?>("--license") { Description = "Metadata: licence." };
+        var description = new Option<string?>("--description") { Description = "Metadata: short description." };
+        var size = CommonOptions.Size();
+        var json = CommonOptions.JsonOutput();
+        foreach (var a in new Argument[] { cfg, weights, output })
+        {
+            root.Arguments.Add(a);
+        }
+
+        foreach (var o in new Option[] { mish, names, inputName, outputNames, size, author, license, description, json })
+        {
+            root.Options.Add(o);
+        }
+
+        root.SetAction(parse => CommandRunner.Run(parse, stdout =>
+        {
+            var watch = Stopwatch.StartNew();
+            var outputFile = parse.GetRequiredValue(output);
+            if (!outputFile.Extension.Equals(".mlmodel", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new UsageException($"OUTPUT '{outputFile.Name}' should end in .mlmodel.");
+            }
+
+            var (width, height) = CommonOptions.ParseSize(parse.GetValue(size));
+            var cfgFile = parse.GetRequiredValue(cfg);
+            var weightsFile = parse.GetRequiredValue(weights);
+            var (shaped, weighted) = DarknetReader.Read(cfgFile.FullName.Length > 0 ? cfgFile.ToString() : cfgFile.FullName, weightsFile.ToString(), width, height);
+            var options = new CoreMLWriterOptions
+            {
+                Mish = parse.GetValue(mish) == "native" ? MishLowering.Native : MishLowering.CustomLayer,
+                InputName = parse.GetRequiredValue(inputName),
+                OutputNames = parse.GetValue(outputNames)?.Split(',', StringSplitOptions.TrimEntries),
+                ClassNames = parse.GetValue(names) is { } n ? ReadNames(n) : null,
+                UserDefined = new Dictionary<string, string>
+                {
+                    ["source.cfg"] = cfgFile.Name,
+                    ["source.weights"] = weightsFile.Name,
+                    ["source.weights.version"] = $"{weighted.Header.Major}.{weighted.Header.Minor}.{weighted.Header.Revision}",
+                    ["source.weights.seen"] = weighted.Header.Seen.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                },
+            };
+            options = options with
+            {
+                Author = parse.GetValue(author) ?? options.Author,
+                License = parse.GetValue(license) ?? options.License,
+                Description = parse.GetValue(description),
+            };
+            CoreMLWriter writer;
+            try
+            {
+                writer = new CoreMLWriter(options);
+                writer.DescribeHeads(shaped);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new UsageException(ex.Message.Split(" (Parameter", 2)[0] + ".");
+            }
+
+            var result = AtomicFile.Write(outputFile.ToString(), stream => writer.Write(weighted, shaped, stream));
+            var bytes = new FileInfo(outputFile.FullName).Length;
+            var seconds = watch.Elapsed.TotalSeconds;
+            if (parse.GetValue(json))
+            {
+                stdout.WriteLine(Json.Serialize(new
+                {
+                    output = outputFile.ToString(),
+                    bytes,
+                    specificationVersion = result.SpecificationVersion,
+                    darknetLayers = shaped.Network.Layers.Length,
+                    coreMLLayers = result.LayerCount,
+                    customLayers = result.CustomLayerCount,
+                    input = new { name = options.InputName, width = shaped.Network.Net.Width, height = shaped.Network.Net.Height },
+                    heads = result.Heads.Select(h => new { name = h.OutputName, shape = new[] { h.Shape.C, h.Shape.H, h.Shape.W }, stride = h.Stride, layer = h.Layer.Index }),
+                    seconds,
+                }));
+            }
+            else
+            {
+                var custom = result.CustomLayerCount > 0 ? $" ({result.CustomLayerCount} '{options.MishClassName}' custom)" : string.Empty;
+                stdout.WriteLine(
+                    $"wrote {outputFile}: {shaped.Network.Layers.Length} Darknet layers -> {result.LayerCount} Core ML layers{custom}, " +
+                    $"spec {result.SpecificationVersion} ({OsFor(result.SpecificationVersion)}), {CommonOptions.Mb(bytes)}, " +
+                    $"outputs {string.Join(" ", result.Heads.Select(h => $"{h.OutputName}[{h.Shape.C}x{h.Shape.H}x{h.Shape.W}]"))}, {CommonOptions.F(seconds, "0.00")} s");
+            }
+
+            return ExitCodes.Ok;
+        }));
+    }
+
+    public static IReadOnlyList<string> ReadNames(FileInfo file)
+    {
+        var names = File.ReadAllLines(file.FullName).Select(l => l.Trim()).ToList();
+        while (names.Count > 0 && names[^1].Length == 0)
+        {
+            names.RemoveAt(names.Count - 1);
+        }
+
+        var blank = names.FindIndex(n => n.Length == 0);
+        if (blank >= 0)
+        {
+            throw new DarknetFormatException("the names file has an empty line; expected one class name per line.",
+                SourceLocation.Text(file.ToString(), blank + 1));
+        }
+
+        return names;
+    }
+
+    private static string OsFor(int version) => version switch
+    {
+        1 => "iOS 11+",
+        2 => "iOS 11.2+",
+        _ => $"spec {version}",
+    };
+}

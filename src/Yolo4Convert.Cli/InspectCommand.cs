@@ -1,0 +1,115 @@
+using System.CommandLine;
+using System.Text;
+using Yolo4Convert.Darknet;
+using Yolo4Convert.Graph;
+using Yolo4Convert.Passes;
+
+namespace Yolo4Convert.Cli;
+
+/// <summary>`inspect CFG [WEIGHTS]`: the layer table, parameter count and the exact .weights size.</summary>
+internal static class InspectCommand
+{
+    public static Command Create()
+    {
+        var cfg = new Argument<FileInfo>("CFG") { Description = "Darknet .cfg file." };
+        var weights = new Argument<FileInfo?>("WEIGHTS") { Description = "Optional .weights file to check against the cfg.", Arity = ArgumentArity.ZeroOrOne };
+        var size = CommonOptions.Size();
+        var json = CommonOptions.JsonOutput();
+        var command = new Command("inspect", "Print the layer table of a cfg (index, type, filters, size/stride, input -> output, BFLOPs), its parameter count and the exact .weights size it needs; with WEIGHTS, check that the file matches.")
+        {
+            cfg, weights, size, json,
+        };
+        command.SetAction(parse => CommandRunner.Run(parse, stdout =>
+        {
+            var (w, h) = CommonOptions.ParseSize(parse.GetValue(size));
+            var cfgFile = parse.GetRequiredValue(cfg);
+            var shaped = DarknetReader.ReadCfg(File.ReadAllText(cfgFile.FullName), cfgFile.ToString(), w, h);
+            WeightedNetwork? weighted = null;
+            if (parse.GetValue(weights) is { } weightsFile)
+            {
+                using var stream = weightsFile.OpenRead();
+                weighted = DarknetWeightsReader.Read(shaped, stream, weightsFile.ToString());
+            }
+
+            var expected = DarknetWeightsReader.ExpectedSize(shaped);
+            if (parse.GetValue(json))
+            {
+                stdout.WriteLine(Json.Serialize(new
+                {
+                    cfg = cfgFile.ToString(),
+                    input = new { width = shaped.Network.Net.Width, height = shaped.Network.Net.Height, channels = shaped.Network.Net.Channels },
+                    layers = shaped.Network.Layers.Select(l => new
+                    {
+                        index = l.Index,
+                        type = l.Kind,
+                        inputs = l.Inputs,
+                        input = Shape(shaped.ShapeOf(l.Inputs[0])),
+                        output = Shape(shaped.Shapes[l.Index]),
+                        bflops = shaped.BFlops(l),
+                        weightFloats = shaped.WeightFloats(l),
+                    }),
+                    bflops = shaped.Network.Layers.Sum(shaped.BFlops),
+                    parameters = shaped.ParameterCount,
+                    weightFloats = shaped.TotalWeightFloats,
+                    weightsBytes = expected,
+                    weightsBytesOldHeader = DarknetWeightsReader.ExpectedSize(shaped, 16),
+                    weightsMatch = weighted is not null ? true : (bool?)null,
+                }));
+                return ExitCodes.Ok;
+            }
+
+            stdout.Write(Table(shaped));
+            stdout.WriteLine($"total: {shaped.Network.Layers.Length} layers, {CommonOptions.F(shaped.Network.Layers.Sum(shaped.BFlops))} BFLOPs, {shaped.ParameterCount:N0} parameters");
+            stdout.WriteLine($"weights file: {expected:N0} bytes ({shaped.TotalWeightFloats:N0} floats + 20-byte header; {expected - 4:N0} with the old 16-byte header)");
+            if (weighted is not null)
+            {
+                stdout.WriteLine($"weights ok: version {weighted.Header.Major}.{weighted.Header.Minor}.{weighted.Header.Revision}, {weighted.Header.Size}-byte header, seen {weighted.Header.Seen:N0} images, size matches the cfg exactly");
+            }
+
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static int[] Shape(TensorShape s) => [s.C, s.H, s.W];
+
+    internal static string Table(ShapedNetwork shaped)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("layer  type            filters  size/stride      input              output             BFLOPs");
+        foreach (var layer in shaped.Network.Layers)
+        {
+            var input = shaped.ShapeOf(layer.Inputs[0]);
+            var output = shaped.Shapes[layer.Index];
+            var (filters, geometry) = layer switch
+            {
+                ConvolutionalLayer c => (c.Filters.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    $"{c.Size}x{c.Size}/{Stride(c.StrideX, c.StrideY)}{(c.Groups > 1 ? $" g{c.Groups}" : string.Empty)}{(c.Dilation > 1 ? $" d{c.Dilation}" : string.Empty)}"),
+                MaxPoolLayer m => (string.Empty, $"{m.Size}x{m.Size}/{Stride(m.StrideX, m.StrideY)}"),
+                RouteLayer r => (string.Empty, string.Join(",", r.Inputs) + (r.Groups > 1 ? $" g{r.GroupId}/{r.Groups}" : string.Empty)),
+                ShortcutLayer s => (string.Empty, "from " + string.Join(",", s.Inputs.Skip(1))),
+                ScaleChannelsLayer or SamLayer => (string.Empty, $"from {layer.Inputs[1]}"),
+                UpsampleLayer u => (string.Empty, $"x{u.Stride}"),
+                ReorgLayer g => (string.Empty, $"/{g.Stride}"),
+                _ => (string.Empty, string.Empty),
+            };
+            var bflops = layer is ConvolutionalLayer ? CommonOptions.F(shaped.BFlops(layer)) : string.Empty;
+            sb.AppendLine($"{layer.Index,5}  {Short(layer),-15} {filters,7}  {geometry,-15}  {Dims(input),-17} -> {Dims(output),-17}  {bflops,7}");
+        }
+
+        return sb.ToString();
+    }
+
+    private static string Short(Layer layer) => layer switch
+    {
+        ConvolutionalLayer c => $"conv {Activation(c.Activation)}",
+        ShortcutLayer s when s.Activation != Graph.Activation.Linear => $"shortcut {Activation(s.Activation)}",
+        _ => layer.Kind,
+    };
+
+    private static string Activation(Activation a) => ActivationNames.Name(a);
+
+    private static string Stride(int x, int y) => x == y ? $"{x}" : $"{x}x{y}";
+
+    private static string Dims(TensorShape s) => $"{s.W} x {s.H} x {s.C}";
+}

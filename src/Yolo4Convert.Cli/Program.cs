@@ -1,0 +1,4 @@
+using System.CommandLine;
+using Yolo4Convert.Cli;
+
+return Cli.Build().Parse(args).Invoke();

@@ -1,0 +1,204 @@
+using System.Globalization;
+using CoreML.Specification;
+using Google.Protobuf;
+using Yolo4Convert.Diagnostics;
+using Yolo4Convert.Graph;
+using Yolo4Convert.Passes;
+
+namespace Yolo4Convert.CoreML;
+
+/// <summary>What a write produced.</summary>
+public sealed record CoreMLWriteResult(int SpecificationVersion, int LayerCount, int CustomLayerCount, IReadOnlyList<HeadDescription> Heads);
+
+/// <summary>One detection head of a written model: its output name, raw tensor shape and decoding parameters.</summary>
+public sealed record HeadDescription(string OutputName, HeadLayer Layer, TensorShape Shape, int Stride);
+
+/// <summary>
+/// Writes a NeuralNetwork .mlmodel: an RGB image input scaled by 1/255 and one multi-array output per detection
+/// head holding the raw head tensor (C×H×W), plus the metadata an app needs to decode the heads.
+/// Same input gives the same bytes.
+/// </summary>
+public sealed class CoreMLWriter
+{
+    private readonly CoreMLWriterOptions _options;
+
+    /// <summary>Creates a writer; the options are checked here, once.</summary>
+    public CoreMLWriter(CoreMLWriterOptions? options = null)
+    {
+        _options = options ?? new CoreMLWriterOptions();
+        if (string.IsNullOrWhiteSpace(_options.InputName))
+        {
+            throw new ArgumentException("the input name must not be empty", nameof(options));
+        }
+
+        if (string.IsNullOrWhiteSpace(_options.MishClassName))
+        {
+            throw new ArgumentException("the Mish class name must not be empty", nameof(options));
+        }
+    }
+
+    /// <summary>The heads of a network with the output names this writer gives them.</summary>
+    public IReadOnlyList<HeadDescription> DescribeHeads(ShapedNetwork shaped)
+    {
+        ArgumentNullException.ThrowIfNull(shaped);
+        var heads = shaped.Network.Heads.ToList();
+        if (heads.Count == 0)
+        {
+            throw new UnsupportedFeatureException("the network has no [yolo] or [region] layer, so the model would have no output.",
+                shaped.Network.Layers[^1].Source, "yolo4convert converts detectors; add the detection head to the cfg.");
+        }
+
+        if (_options.OutputNames is { } names && names.Count != heads.Count)
+        {
+            throw new ArgumentException($"{names.Count} output names were given for {heads.Count} detection heads", nameof(shaped));
+        }
+
+        var result = new List<HeadDescription>();
+        foreach (var (head, i) in heads.Select((h, i) => (h, i)))
+        {
+            var shape = shaped.InputShape(head);
+            var stride = shaped.Network.Net.Height / shape.H;
+            var name = _options.OutputNames?[i] ?? $"head_s{stride}";
+            if (_options.OutputNames is null && heads.Count(h => shaped.Network.Net.Height / shaped.InputShape(h).H == stride) > 1)
+            {
+                name = $"head_s{stride}_{head.Index}";
+            }
+
+            result.Add(new HeadDescription(name, head, shape, stride));
+        }
+
+        var all = result.Select(h => h.OutputName).Append(_options.InputName).ToList();
+        if (all.Distinct(StringComparer.Ordinal).Count() != all.Count)
+        {
+            throw new ArgumentException($"input and output names must be distinct: {string.Join(", ", all)}", nameof(shaped));
+        }
+
+        return result;
+    }
+
+    /// <summary>Lowers and serialises the network to <paramref name="stream"/>.</summary>
+    public CoreMLWriteResult Write(WeightedNetwork weighted, ShapedNetwork shaped, Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(weighted);
+        ArgumentNullException.ThrowIfNull(stream);
+        var (model, result) = Build(weighted, shaped);
+        model.WriteTo(stream);
+        return result;
+    }
+
+    internal (Model Model, CoreMLWriteResult Result) Build(WeightedNetwork weighted, ShapedNetwork shaped)
+    {
+        var heads = DescribeHeads(shaped);
+        var net = shaped.Network.Net;
+        if (net.Channels is not (1 or 3))
+        {
+            throw new UnsupportedFeatureException($"[net] has channels={net.Channels}; a Core ML image input has 1 (grayscale) or 3 (RGB) channels.",
+                shaped.Network.Layers[0].Source);
+        }
+
+        var emitter = new CoreMLEmitter(weighted, shaped, _options, heads.ToDictionary(h => h.Layer.Inputs[0], h => h.OutputName));
+        var nn = emitter.Emit();
+        nn.Preprocessing.Add(new NeuralNetworkPreprocessing
+        {
+            FeatureName = _options.InputName,
+            Scaler = new NeuralNetworkImageScaler { ChannelScale = 1f / 255f },
+        });
+
+        // Custom layers arrived with specification version 2 (iOS 11.2); everything else we emit is version 1.
+        var version = emitter.CustomLayers > 0 ? 2 : 1;
+        var description = new ModelDescription { Metadata = Metadata(shaped, heads) };
+        description.Input.Add(new FeatureDescription
+        {
+            Name = _options.InputName,
+            ShortDescription = $"{(net.Channels == 3 ? "RGB" : "grayscale")} image, {net.Width}x{net.Height}, {(net.LetterBox ? "letterboxed" : "stretched")} to this size as Darknet does",
+            Type = new FeatureType
+            {
+                ImageType = new ImageFeatureType
+                {
+                    Width = net.Width,
+                    Height = net.Height,
+                    ColorSpace = net.Channels == 3 ? ImageFeatureType.Types.ColorSpace.Rgb : ImageFeatureType.Types.ColorSpace.Grayscale,
+                },
+            },
+        });
+        foreach (var head in heads)
+        {
+            var array = new ArrayFeatureType { DataType = ArrayFeatureType.Types.ArrayDataType.Float32 };
+            array.Shape.Add([head.Shape.C, head.Shape.H, head.Shape.W]);
+            description.Output.Add(new FeatureDescription
+            {
+                Name = head.OutputName,
+                ShortDescription = $"raw [{head.Layer.Kind}] head of layer {head.Layer.Index}: {head.Shape.C}x{head.Shape.H}x{head.Shape.W} (CxHxW), stride {head.Stride}; decode with the metadata",
+                Type = new FeatureType { MultiArrayType = array },
+            });
+        }
+
+        var model = new Model { SpecificationVersion = version, Description = description, NeuralNetwork = nn };
+        return (model, new CoreMLWriteResult(version, nn.Layers.Count, emitter.CustomLayers, heads));
+    }
+
+    private Metadata Metadata(ShapedNetwork shaped, IReadOnlyList<HeadDescription> heads)
+    {
+        var net = shaped.Network.Net;
+        var classes = heads[0].Layer.Classes;
+        var meta = new Metadata
+        {
+            Author = _options.Author,
+            License = _options.License,
+            ShortDescription = _options.Description
+                ?? $"Darknet YOLO detector ({Path.GetFileName(shaped.Network.SourceName)}): {net.Width}x{net.Height} input, {classes} classes, {heads.Count} raw heads.",
+        };
+        var u = meta.UserDefined;
+        u["converter"] = "yolo4convert";
+        u["input.width"] = Str(net.Width);
+        u["input.height"] = Str(net.Height);
+        u["input.resize"] = net.LetterBox ? "letterbox" : "stretch";
+        u["input.scale"] = "1/255";
+        u["heads"] = string.Join(",", heads.Select(h => h.OutputName));
+        foreach (var head in heads)
+        {
+            var key = $"head.{head.OutputName}.";
+            u[key + "type"] = head.Layer.Kind;
+            u[key + "layer"] = Str(head.Layer.Index);
+            u[key + "classes"] = Str(head.Layer.Classes);
+            u[key + "grid"] = $"{head.Shape.W}x{head.Shape.H}";
+            u[key + "stride"] = Str(head.Stride);
+            switch (head.Layer)
+            {
+                case YoloLayer y:
+                    u[key + "mask"] = string.Join(",", y.Mask.Select(Str));
+                    u[key + "anchors"] = string.Join(",", y.Mask.SelectMany(m => new[] { y.Anchors[2 * m], y.Anchors[(2 * m) + 1] }).Select(Str));
+                    u[key + "scale_x_y"] = Str(y.ScaleXY);
+                    u[key + "new_coords"] = y.NewCoords ? "1" : "0";
+                    break;
+                case RegionLayer r:
+                    u[key + "num"] = Str(r.Num);
+                    u[key + "anchors"] = string.Join(",", r.Anchors.Select(Str));
+                    u[key + "softmax"] = r.Softmax ? "1" : "0";
+                    break;
+            }
+        }
+
+        if (_options.ClassNames is { } names)
+        {
+            if (names.Count != classes)
+            {
+                throw new DarknetFormatException($"the names file lists {names.Count} classes; the cfg's heads have classes={classes}.", null,
+                    "pass the names file the model was trained with.");
+            }
+
+            u["classes"] = string.Join(",", names);
+        }
+
+        foreach (var (k, v) in _options.UserDefined ?? new Dictionary<string, string>())
+        {
+            u[k] = v;
+        }
+
+        return meta;
+    }
+
+    private static string Str(int v) => v.ToString(CultureInfo.InvariantCulture);
+
+    private static string Str(float v) => v.ToString("R", CultureInfo.InvariantCulture);
+}

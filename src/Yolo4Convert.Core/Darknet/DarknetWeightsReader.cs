@@ -1,0 +1,153 @@
+using System.Buffers.Binary;
+using System.Collections.Immutable;
+using System.Runtime.InteropServices;
+using System.Text;
+using Yolo4Convert.Diagnostics;
+using Yolo4Convert.Graph;
+using Yolo4Convert.Passes;
+
+namespace Yolo4Convert.Darknet;
+
+/// <summary>
+/// Reads a Darknet .weights file (load_weights_upto, src/parser.c): a 16- or 20-byte header, then a flat stream of
+/// little-endian float32 whose layout only the cfg implies. Unlike Darknet, the file must match the cfg exactly:
+/// a short file or leftover bytes is an error naming the layer and byte offset.
+/// </summary>
+public static class DarknetWeightsReader
+{
+    /// <summary>Reads the weights of <paramref name="shaped"/> from a seekable stream.</summary>
+    public static WeightedNetwork Read(ShapedNetwork shaped, Stream stream, string fileName)
+    {
+        ArgumentNullException.ThrowIfNull(shaped);
+        ArgumentNullException.ThrowIfNull(stream);
+        var length = stream.Length;
+        var header = ReadHeader(stream, length, fileName);
+        var expected = ExpectedSize(shaped, header.Size);
+        if (length != expected)
+        {
+            throw Mismatch(shaped, header, length, expected, fileName);
+        }
+
+        var weights = new ConvWeights?[shaped.Network.Layers.Length];
+        foreach (var layer in shaped.Network.Layers)
+        {
+            if (layer is ConvolutionalLayer c)
+            {
+                var biases = ReadFloats(stream, c.Filters);
+                BatchNormWeights? bn = c.BatchNormalize
+                    ? new BatchNormWeights(ReadFloats(stream, c.Filters), ReadFloats(stream, c.Filters), ReadFloats(stream, c.Filters))
+                    : null;
+                var kernel = ReadFloats(stream, checked((int)shaped.KernelCount(c)));
+                weights[c.Index] = new ConvWeights(biases, bn, kernel);
+            }
+        }
+
+        return new WeightedNetwork(shaped.Network, [.. weights], header);
+    }
+
+    /// <summary>The exact file size the cfg needs with a header of <paramref name="headerSize"/> bytes.</summary>
+    public static long ExpectedSize(ShapedNetwork shaped, int headerSize = 20)
+    {
+        ArgumentNullException.ThrowIfNull(shaped);
+        return headerSize + (4 * shaped.TotalWeightFloats);
+    }
+
+    private static float[] ReadFloats(Stream stream, int count)
+    {
+        var values = GC.AllocateUninitializedArray<float>(count);
+        stream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
+        if (!BitConverter.IsLittleEndian)
+        {
+            var ints = MemoryMarshal.Cast<float, int>(values.AsSpan());
+            BinaryPrimitives.ReverseEndianness(ints, ints);
+        }
+
+        return values;
+    }
+
+    private static WeightsHeader ReadHeader(Stream stream, long length, string fileName)
+    {
+        Span<byte> head = stackalloc byte[20];
+        var got = stream.ReadAtLeast(head, 20, throwOnEndOfStream: false);
+        Sniff(head[..got], length, fileName);
+        if (got < 16)
+        {
+            throw new DarknetFormatException($"the file is {length} bytes long; expected at least a 16-byte Darknet header.",
+                SourceLocation.Bytes(fileName, got), "the download is probably incomplete.");
+        }
+
+        var major = BinaryPrimitives.ReadInt32LittleEndian(head);
+        var minor = BinaryPrimitives.ReadInt32LittleEndian(head[4..]);
+        var revision = BinaryPrimitives.ReadInt32LittleEndian(head[8..]);
+        if (major < 0 || minor < 0 || revision < 0 || major > 1000 || minor > 1000)
+        {
+            throw new DarknetFormatException(
+                $"the header says version {major}.{minor}.{revision}; expected a Darknet version such as 0.2.5.",
+                SourceLocation.Bytes(fileName, 0), "this does not look like a Darknet .weights file.");
+        }
+
+        // AlexeyAB: seen is a uint64 when major*10+minor >= 2, else a uint32 (pjreddie's yolov2.weights uses 16 bytes).
+        var wide = (major * 10) + minor >= 2;
+        var size = wide ? 20 : 16;
+        if (wide && got < 20)
+        {
+            throw new DarknetFormatException($"the file is {length} bytes long; expected at least the 20-byte header of version {major}.{minor}.",
+                SourceLocation.Bytes(fileName, got), "the download is probably incomplete.");
+        }
+
+        var seen = wide ? (long)BinaryPrimitives.ReadUInt64LittleEndian(head[12..]) : BinaryPrimitives.ReadUInt32LittleEndian(head[12..]);
+        stream.Position = size;
+        return new WeightsHeader(major, minor, revision, seen, size);
+    }
+
+    private static void Sniff(ReadOnlySpan<byte> head, long length, string fileName)
+    {
+        if (length == 0)
+        {
+            throw new DarknetFormatException("the weights file is empty (0 bytes); expected a Darknet .weights file.",
+                SourceLocation.Bytes(fileName, 0), "the download or copy failed; fetch the file again.");
+        }
+
+        var text = Encoding.ASCII.GetString(head).TrimStart();
+        if (text.StartsWith("version https://git-lfs", StringComparison.Ordinal) || text.StartsWith("version http", StringComparison.Ordinal))
+        {
+            throw new DarknetFormatException($"the weights file is a Git LFS pointer ({length} bytes), not the weights themselves.",
+                SourceLocation.Bytes(fileName, 0), "run 'git lfs pull' in the repository the file came from.");
+        }
+
+        if (text.StartsWith('<'))
+        {
+            throw new DarknetFormatException($"the weights file starts with '{text[..Math.Min(5, text.Length)]}': it is an HTML page ({length} bytes), not Darknet weights.",
+                SourceLocation.Bytes(fileName, 0), "the link pointed to a web page (e.g. a Google Drive or GitHub page); download the raw file.");
+        }
+    }
+
+    private static DarknetFormatException Mismatch(ShapedNetwork shaped, WeightsHeader header, long length, long expected, string fileName)
+    {
+        var sizes = $"expected {expected:N0} bytes ({header.Size}-byte header + {shaped.TotalWeightFloats:N0} floats), found {length:N0}";
+        const string Cause = "the cfg does not match the weights: were classes/filters edited, or is this the cfg of another model (e.g. tiny vs full)?";
+        if (length > expected)
+        {
+            return new DarknetFormatException($"{length - expected:N0} bytes are left over after the last layer; {sizes}.",
+                SourceLocation.Bytes(fileName, expected), Cause);
+        }
+
+        long offset = header.Size;
+        foreach (var layer in shaped.Network.Layers)
+        {
+            var bytes = 4 * shaped.WeightFloats(layer);
+            if (offset + bytes > length)
+            {
+                var short_ = expected - length;
+                return new DarknetFormatException(
+                    $"the file ends at byte {length:N0}, inside layer {layer.Index} [{layer.Kind}] (line {layer.Source.Line}) which needs bytes {offset:N0}..{offset + bytes:N0}; {sizes}, {short_:N0} short.",
+                    SourceLocation.Bytes(fileName, length),
+                    short_ % 4 != 0 ? "the size is not a whole number of floats: the download is probably truncated." : Cause);
+            }
+
+            offset += bytes;
+        }
+
+        throw new InvalidOperationException("weights size mismatch not located");
+    }
+}

@@ -1,0 +1,167 @@
+using System.Collections.Immutable;
+using Yolo4Convert.Diagnostics;
+using Yolo4Convert.Graph;
+
+namespace Yolo4Convert.Passes;
+
+/// <summary>A network with the output shape of every layer, as Darknet computes it while building the net.</summary>
+public sealed record ShapedNetwork(Network Network, ImmutableArray<TensorShape> Shapes)
+{
+    /// <summary>The shape of a layer's k-th input (index -1 is the network input).</summary>
+    public TensorShape InputShape(Layer layer, int k = 0) => ShapeOf(layer.Inputs[k]);
+
+    /// <summary>The output shape of a layer index, or the network input for -1.</summary>
+    public TensorShape ShapeOf(int index) => index < 0 ? Network.InputShape : Shapes[index];
+
+    /// <summary>How many float32 values the layer reads from a .weights file (load_weights_upto, src/parser.c).</summary>
+    public long WeightFloats(Layer layer) => layer is ConvolutionalLayer c
+        ? (long)c.Filters * (c.BatchNormalize ? 4 : 1) + KernelCount(c)
+        : 0;
+
+    /// <summary>Number of kernel values of a conv: n × (c/groups) × size × size.</summary>
+    public long KernelCount(ConvolutionalLayer c) => (long)c.Filters * (InputShape(c).C / c.Groups) * c.Size * c.Size;
+
+    /// <summary>Billions of floating point operations, counted as Darknet does (2 × weights × output pixels).</summary>
+    public double BFlops(Layer layer) => layer is ConvolutionalLayer c
+        ? 2.0 * KernelCount(c) * Shapes[c.Index].H * Shapes[c.Index].W / 1e9
+        : 0;
+
+    /// <summary>Total float32 values the .weights file must hold after its header.</summary>
+    public long TotalWeightFloats => Network.Layers.Sum(WeightFloats);
+
+    /// <summary>Learnable parameters: the weights file minus BN rolling mean and variance.</summary>
+    public long ParameterCount => Network.Layers.Sum(l => WeightFloats(l) - (l is ConvolutionalLayer { BatchNormalize: true } c ? 2L * c.Filters : 0));
+}
+
+/// <summary>Computes every layer's output shape with Darknet's formulas and checks that the layers fit together.</summary>
+public static class ShapeInference
+{
+    /// <summary>Runs the pass; errors carry the cfg location of the offending layer.</summary>
+    public static ShapedNetwork Run(Network network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        var shapes = new TensorShape[network.Layers.Length];
+        TensorShape Of(int i) => i < 0 ? network.InputShape : shapes[i];
+        foreach (var layer in network.Layers)
+        {
+            var inputs = layer.Inputs.Select(Of).ToArray();
+            var shape = Infer(layer, inputs);
+            if (shape.C <= 0 || shape.H <= 0 || shape.W <= 0)
+            {
+                throw new DarknetFormatException(
+                    $"layer {layer.Index} [{layer.Kind}] would output {shape} from input {inputs[0]}; expected a non-empty feature map.",
+                    layer.Source, "the input size in [net] is too small for this network, or a stride/size is wrong.");
+            }
+
+            shapes[layer.Index] = shape;
+        }
+
+        return new ShapedNetwork(network, [.. shapes]);
+    }
+
+    private static TensorShape Infer(Layer layer, TensorShape[] inputs)
+    {
+        var x = inputs[0];
+        switch (layer)
+        {
+            case ConvolutionalLayer c:
+                if (x.C % c.Groups != 0 || c.Filters % c.Groups != 0)
+                {
+                    throw Error(layer, $"has groups={c.Groups} but {x.C} input channels and {c.Filters} filters; expected both divisible by groups.");
+                }
+
+                // convolutional_out_height/width, src/convolutional_layer.c: dilation is not part of the size formula.
+                return new TensorShape(c.Filters, ((x.H + (2 * c.Padding) - c.Size) / c.StrideY) + 1, ((x.W + (2 * c.Padding) - c.Size) / c.StrideX) + 1);
+            case MaxPoolLayer m:
+                return new TensorShape(x.C, ((x.H + m.Padding - m.Size) / m.StrideY) + 1, ((x.W + m.Padding - m.Size) / m.StrideX) + 1);
+            case AvgPoolLayer:
+                return new TensorShape(x.C, 1, 1);
+            case RouteLayer r:
+                {
+                    var channels = 0;
+                    for (var k = 0; k < inputs.Length; k++)
+                    {
+                        if (inputs[k].H != x.H || inputs[k].W != x.W)
+                        {
+                            throw Error(layer, $"joins layer {r.Inputs[0]} ({x}) with layer {r.Inputs[k]} ({inputs[k]}); expected equal height and width.");
+                        }
+
+                        if (inputs[k].C % r.Groups != 0)
+                        {
+                            throw Error(layer, $"splits layer {r.Inputs[k]} ({inputs[k].C} channels) into groups={r.Groups}; expected the channels to divide evenly.");
+                        }
+
+                        channels += inputs[k].C / r.Groups;
+                    }
+
+                    return x with { C = channels };
+                }
+
+            case ShortcutLayer:
+                for (var k = 1; k < inputs.Length; k++)
+                {
+                    if (inputs[k].H != x.H || inputs[k].W != x.W)
+                    {
+                        throw Error(layer, $"adds layer {layer.Inputs[k]} ({inputs[k]}) to layer {layer.Inputs[0]} ({x}); expected equal height and width.");
+                    }
+                }
+
+                return x;
+            case UpsampleLayer u:
+                return new TensorShape(x.C, x.H * u.Stride, x.W * u.Stride);
+            case ReorgLayer g:
+                {
+                    var s2 = g.Stride * g.Stride;
+                    if (x.H % g.Stride != 0 || x.W % g.Stride != 0 || (g.Old && x.C % s2 != 0))
+                    {
+                        throw Error(layer, $"reorganises {x} by stride {g.Stride}; expected height and width{(g.Old ? " and channels/stride²" : string.Empty)} divisible by the stride.");
+                    }
+
+                    return new TensorShape(x.C * s2, x.H / g.Stride, x.W / g.Stride);
+                }
+
+            case IdentityLayer or SoftmaxLayer:
+                return x;
+            case ScaleChannelsLayer sc:
+                {
+                    var from = inputs[1];
+                    var ok = sc.ScaleWh ? x.C == 1 && x.H == from.H && x.W == from.W : x.H == 1 && x.W == 1 && x.C == from.C;
+                    if (!ok)
+                    {
+                        throw Error(layer, $"scales layer {layer.Inputs[1]} ({from}) by {x}; expected {(sc.ScaleWh ? $"1x{from.H}x{from.W}" : $"{from.C}x1x1")}.");
+                    }
+
+                    return from;
+                }
+
+            case SamLayer:
+                if (inputs[1] != x)
+                {
+                    throw Error(layer, $"multiplies {x} by layer {layer.Inputs[1]} ({inputs[1]}); expected equal shapes.");
+                }
+
+                return x;
+            case YoloLayer y:
+                if (x.C != y.Mask.Length * (y.Classes + 5))
+                {
+                    throw Error(layer, $"receives {x.C} channels from layer {layer.Inputs[0]}; expected {y.Mask.Length * (y.Classes + 5)} = {y.Mask.Length} masked anchors × (classes={y.Classes} + 5).",
+                        $"set filters={y.Mask.Length * (y.Classes + 5)} in the [convolutional] before this [yolo], or fix classes/mask.");
+                }
+
+                return x;
+            case RegionLayer rg:
+                if (x.C != rg.Num * (rg.Coords + 1 + rg.Classes))
+                {
+                    throw Error(layer, $"receives {x.C} channels from layer {layer.Inputs[0]}; expected {rg.Num * (rg.Coords + 1 + rg.Classes)} = num={rg.Num} × (coords={rg.Coords} + 1 + classes={rg.Classes}).",
+                        $"set filters={rg.Num * (rg.Coords + 1 + rg.Classes)} in the [convolutional] before this [region].");
+                }
+
+                return x;
+            default:
+                throw new InvalidOperationException($"no shape rule for {layer.GetType().Name}");
+        }
+    }
+
+    private static DarknetFormatException Error(Layer layer, string what, string? hint = null) =>
+        new($"layer {layer.Index} [{layer.Kind}] {what}", layer.Source, hint);
+}
