@@ -1,0 +1,168 @@
+using System.Collections.Immutable;
+using CoreML.Specification;
+using Google.Protobuf;
+using Yolo4Convert.Diagnostics;
+using Yolo4Convert.Graph;
+using Yolo4Convert.Numerics;
+
+namespace Yolo4Convert.Runtime;
+
+/// <summary>
+/// A CPU executor for the Core ML NeuralNetwork models yolo4convert writes: it parses the .mlmodel with our
+/// generated protobuf types, checks that every layer is one it can run, and evaluates it in float32.
+/// Layers follow Core ML's documented semantics (padding amounts, -inf padding for max pooling, rank-5 broadcasting),
+/// not Darknet's, so it checks the writer's lowering rather than repeating it.
+/// </summary>
+public sealed class CoreMLRuntime
+{
+    private readonly NeuralNetwork _network;
+    private readonly NeuralNetworkImageScaler _scaler;
+    private readonly Dictionary<string, int> _lastUse = new(StringComparer.Ordinal);
+
+    private CoreMLRuntime(Model model, string fileName)
+    {
+        if (model.TypeCase != Model.TypeOneofCase.NeuralNetwork)
+        {
+            throw new UnsupportedFeatureException($"the model is a '{model.TypeCase}' model; the runtime runs NeuralNetwork models only.",
+                new SourceLocation(fileName));
+        }
+
+        _network = model.NeuralNetwork;
+        var description = model.Description ?? throw new DarknetFormatException("the model has no description.", new SourceLocation(fileName));
+        if (description.Input.Count != 1 || description.Input[0].Type?.TypeCase != FeatureType.TypeOneofCase.ImageType)
+        {
+            throw new UnsupportedFeatureException("the runtime runs models with exactly one image input.", new SourceLocation(fileName));
+        }
+
+        var input = description.Input[0];
+        var image = input.Type.ImageType;
+        var outputs = ImmutableArray.CreateBuilder<(string, TensorShape)>();
+        foreach (var o in description.Output)
+        {
+            if (o.Type?.TypeCase != FeatureType.TypeOneofCase.MultiArrayType || o.Type.MultiArrayType.Shape.Count != 3)
+            {
+                throw new UnsupportedFeatureException($"output '{o.Name}' is not a rank-3 multi-array; the runtime expects raw C×H×W heads.", new SourceLocation(fileName));
+            }
+
+            var s = o.Type.MultiArrayType.Shape;
+            outputs.Add((o.Name, new TensorShape((int)s[0], (int)s[1], (int)s[2])));
+        }
+
+        _scaler = _network.Preprocessing.FirstOrDefault(p => p.FeatureName == input.Name)?.Scaler ?? new NeuralNetworkImageScaler { ChannelScale = 1f };
+        Info = new ModelInfo(
+            input.Name, (int)image.Width, (int)image.Height,
+            image.ColorSpace == ImageFeatureType.Types.ColorSpace.Grayscale,
+            image.ColorSpace == ImageFeatureType.Types.ColorSpace.Bgr,
+            outputs.ToImmutable(), model.SpecificationVersion,
+            description.Metadata?.UserDefined.ToImmutableDictionary() ?? ImmutableDictionary<string, string>.Empty,
+            description.Metadata?.ShortDescription ?? string.Empty);
+
+        for (var i = 0; i < _network.Layers.Count; i++)
+        {
+            var layer = _network.Layers[i];
+            Operations.Check(layer);
+            foreach (var name in layer.Input)
+            {
+                _lastUse[name] = i;
+            }
+        }
+    }
+
+    /// <summary>The model's interface and metadata.</summary>
+    public ModelInfo Info { get; }
+
+    /// <summary>Loads a model written by yolo4convert (or any model using the same layer subset).</summary>
+    public static CoreMLRuntime Load(Stream stream, string fileName)
+    {
+        Model model;
+        try
+        {
+            model = Model.Parser.ParseFrom(stream);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new DarknetFormatException($"the file is not a valid .mlmodel ({ex.Message}).", new SourceLocation(fileName),
+                "pass a .mlmodel written by yolo4convert or coremltools.");
+        }
+
+        if (model.SpecificationVersion <= 0)
+        {
+            throw new DarknetFormatException("the model has no specificationVersion; this is not a Core ML model.", new SourceLocation(fileName));
+        }
+
+        return new CoreMLRuntime(model, fileName);
+    }
+
+    /// <summary>Loads a model from a file.</summary>
+    public static CoreMLRuntime Load(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Load(stream, path);
+    }
+
+    /// <summary>
+    /// Runs the model on an image given as pixel values 0..255, RGB (or gray), CHW, already at the input size.
+    /// The model's preprocessing (channel scale and biases) is applied here, as Core ML does.
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        var channels = Info.Grayscale ? 1 : 3;
+        if (pixels.Shape != new TensorShape(channels, Info.Height, Info.Width))
+        {
+            throw new ArgumentException($"the image is {pixels.Shape}; the model wants {channels}x{Info.Height}x{Info.Width}", nameof(pixels));
+        }
+
+        var blobs = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [Info.InputName] = Preprocess(pixels) };
+        var outputs = Info.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        for (var i = 0; i < _network.Layers.Count; i++)
+        {
+            var layer = _network.Layers[i];
+            var inputs = layer.Input.Select(n => blobs.TryGetValue(n, out var t) ? t
+                : throw new DarknetFormatException($"layer '{layer.Name}' reads blob '{n}', which no earlier layer produces.", null)).ToArray();
+            blobs[layer.Output[0]] = Operations.Run(layer, inputs);
+            foreach (var name in layer.Input)
+            {
+                if (_lastUse[name] == i && !outputs.Contains(name))
+                {
+                    blobs.Remove(name);
+                }
+            }
+        }
+
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, shape) in Info.Outputs)
+        {
+            if (!blobs.TryGetValue(name, out var t))
+            {
+                throw new DarknetFormatException($"the model declares output '{name}', but no layer produces it.", null);
+            }
+
+            result[name] = t.Shape == shape ? t
+                : t.Shape.Count == shape.Count ? new Tensor(shape, t.Data)
+                : throw new DarknetFormatException($"output '{name}' is declared {shape} but computes {t.Shape}.", null);
+        }
+
+        return result;
+    }
+
+    private Tensor Preprocess(Tensor pixels)
+    {
+        var result = new Tensor(pixels.Shape);
+        var plane = pixels.H * pixels.W;
+        for (var c = 0; c < pixels.C; c++)
+        {
+            // Core ML matches biases by colour name; a BGR model receives the planes in B, G, R order.
+            var rgbIndex = Info.Bgr ? 2 - c : c;
+            var bias = Info.Grayscale ? _scaler.GrayBias : rgbIndex switch { 0 => _scaler.RedBias, 1 => _scaler.GreenBias, _ => _scaler.BlueBias };
+            var source = pixels.Data.AsSpan(rgbIndex * plane, plane);
+            var target = result.Data.AsSpan(c * plane, plane);
+            for (var i = 0; i < plane; i++)
+            {
+                target[i] = (_scaler.ChannelScale * source[i]) + bias;
+            }
+        }
+
+        return result;
+    }
+}

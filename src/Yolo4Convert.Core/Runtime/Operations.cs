@@ -1,0 +1,324 @@
+using CoreML.Specification;
+using Yolo4Convert.Diagnostics;
+using Yolo4Convert.Graph;
+using Yolo4Convert.Numerics;
+using Layer = CoreML.Specification.NeuralNetworkLayer;
+
+namespace Yolo4Convert.Runtime;
+
+/// <summary>The Core ML layers the runtime can evaluate, with Core ML's semantics.</summary>
+internal static partial class Operations
+{
+    /// <summary>Rejects, before running anything, a layer the runtime cannot evaluate exactly.</summary>
+    public static void Check(Layer layer)
+    {
+        string? problem = layer.LayerCase switch
+        {
+            Layer.LayerOneofCase.Convolution => CheckConvolution(layer.Convolution),
+            Layer.LayerOneofCase.Pooling => layer.Pooling.Type == PoolingLayerParams.Types.PoolingType.L2 ? "L2 pooling"
+                : layer.Pooling.PoolingPaddingTypeCase == PoolingLayerParams.PoolingPaddingTypeOneofCase.None ? "pooling without a padding type" : null,
+            Layer.LayerOneofCase.Activation => layer.Activation.NonlinearityTypeCase == ActivationParams.NonlinearityTypeOneofCase.None ? "an activation without a type" : null,
+            Layer.LayerOneofCase.Upsample => layer.Upsample.Mode != UpsampleLayerParams.Types.InterpolationMode.Nn ? "bilinear upsampling" : null,
+            Layer.LayerOneofCase.Reshape => layer.Reshape.Mode != ReshapeLayerParams.Types.ReshapeOrder.ChannelFirst ? "CHANNEL_LAST reshape" : null,
+            Layer.LayerOneofCase.Concat => layer.Concat.SequenceConcat ? "sequence concat" : null,
+            Layer.LayerOneofCase.Slice => layer.Slice.Stride < 1 ? "a slice with stride 0" : null,
+            Layer.LayerOneofCase.Custom => layer.Custom.ClassName == "Mish" ? null : $"custom layer class '{layer.Custom.ClassName}' (only 'Mish' is known)",
+            Layer.LayerOneofCase.Softmax or Layer.LayerOneofCase.Add or Layer.LayerOneofCase.Multiply or Layer.LayerOneofCase.ReorganizeData => null,
+            _ => $"a '{layer.LayerCase}' layer",
+        };
+        if (problem is not null)
+        {
+            throw new UnsupportedFeatureException($"Core ML layer '{layer.Name}' is {problem}, which the runtime cannot run.", null,
+                "the runtime runs the layer subset yolo4convert writes.");
+        }
+
+        if (layer.Output.Count != 1 || layer.Input.Count == 0)
+        {
+            throw new UnsupportedFeatureException($"Core ML layer '{layer.Name}' has {layer.Input.Count} inputs and {layer.Output.Count} outputs; the runtime expects one output.", null);
+        }
+    }
+
+    private static string? CheckConvolution(ConvolutionLayerParams p)
+    {
+        if (p.IsDeconvolution)
+        {
+            return "a deconvolution";
+        }
+
+        if (p.ConvolutionPaddingTypeCase == ConvolutionLayerParams.ConvolutionPaddingTypeOneofCase.None)
+        {
+            return "a convolution without a padding type";
+        }
+
+        if (p.Weights is null || p.Weights.FloatValue.Count == 0)
+        {
+            return "a convolution without float32 weights";
+        }
+
+        var k = Pair(p.KernelSize, 3);
+        var groups = Math.Max(1, (int)p.NGroups);
+        return k.H != k.W || Pair(p.DilationFactor, 1) is var d && d.H != d.W ? "a non-square convolution"
+            : (ulong)p.Weights.FloatValue.Count != p.OutputChannels * p.KernelChannels * (ulong)k.H * (ulong)k.W ? "a convolution whose weight count does not match its shape"
+            : (int)p.OutputChannels % groups != 0 ? "a convolution whose output channels do not divide into its groups"
+            : null;
+    }
+
+    private static (int H, int W) Pair(Google.Protobuf.Collections.RepeatedField<ulong> v, int fallback) =>
+        v.Count == 2 ? ((int)v[0], (int)v[1]) : (fallback, fallback);
+
+    public static Tensor Run(Layer layer, Tensor[] inputs) => layer.LayerCase switch
+    {
+        Layer.LayerOneofCase.Convolution => Convolution(layer.Convolution, inputs[0]),
+        Layer.LayerOneofCase.Pooling => Pooling(layer.Pooling, inputs[0]),
+        Layer.LayerOneofCase.Activation => Activation(layer.Activation, inputs[0]),
+        Layer.LayerOneofCase.Softmax => Softmax(inputs[0]),
+        Layer.LayerOneofCase.Upsample => Upsample(layer.Upsample, inputs[0]),
+        Layer.LayerOneofCase.Add => Elementwise(layer.Name, inputs, layer.Add.Alpha, multiply: false),
+        Layer.LayerOneofCase.Multiply => Elementwise(layer.Name, inputs, layer.Multiply.Alpha, multiply: true),
+        Layer.LayerOneofCase.Reshape => Reshape(layer, inputs[0]),
+        Layer.LayerOneofCase.Concat => Concat(layer.Name, inputs),
+        Layer.LayerOneofCase.ReorganizeData => Reorganize(layer.ReorganizeData, inputs[0]),
+        Layer.LayerOneofCase.Slice => Slice(layer.Slice, inputs[0]),
+        Layer.LayerOneofCase.Custom => Map(inputs[0], Mish),
+        _ => throw new InvalidOperationException($"unchecked layer {layer.Name}"),
+    };
+
+    private readonly record struct Padding(int Top, int Bottom, int Left, int Right);
+
+    // ValidPadding: explicit amounts; SamePadding: out = ceil(in/s), the odd pixel at the bottom/right (or top/left).
+    private static (int OutH, int OutW, Padding Pad) Geometry(int h, int w, int kh, int kw, int sh, int sw,
+        ValidPadding? valid, SamePadding? same)
+    {
+        if (same is not null)
+        {
+            int outH = (h + sh - 1) / sh, outW = (w + sw - 1) / sw;
+            int totalH = Math.Max(0, ((outH - 1) * sh) + kh - h), totalW = Math.Max(0, ((outW - 1) * sw) + kw - w);
+            var topHeavy = same.AsymmetryMode == SamePadding.Types.SamePaddingMode.TopLeftHeavy;
+            int top = topHeavy ? totalH - (totalH / 2) : totalH / 2, left = topHeavy ? totalW - (totalW / 2) : totalW / 2;
+            return (outH, outW, new Padding(top, totalH - top, left, totalW - left));
+        }
+
+        var amounts = valid?.PaddingAmounts?.BorderAmounts_;
+        var pad = amounts is { Count: 2 }
+            ? new Padding((int)amounts[0].StartEdgeSize, (int)amounts[0].EndEdgeSize, (int)amounts[1].StartEdgeSize, (int)amounts[1].EndEdgeSize)
+            : default;
+        return (((h + pad.Top + pad.Bottom - kh) / sh) + 1, ((w + pad.Left + pad.Right - kw) / sw) + 1, pad);
+    }
+
+    private static Tensor Convolution(ConvolutionLayerParams p, Tensor x)
+    {
+        var k = Pair(p.KernelSize, 3).H;
+        var (sh, sw) = Pair(p.Stride, 1);
+        var d = Pair(p.DilationFactor, 1).H;
+        var keff = ((k - 1) * d) + 1;
+        var groups = Math.Max(1, (int)p.NGroups);
+        var outC = (int)p.OutputChannels;
+        var kc = (int)p.KernelChannels;
+        if (kc * groups != x.C)
+        {
+            throw new DarknetFormatException($"a convolution expects {kc}x{groups} input channels but receives {x.C}.", null);
+        }
+
+        var (outH, outW, pad) = Geometry(x.H, x.W, keff, keff, sh, sw, p.Valid, p.Same);
+        var y = new Tensor(new TensorShape(outC, outH, outW));
+        var weights = p.Weights.FloatValue;
+        var bias = p.HasBias && p.Bias is not null ? p.Bias.FloatValue : null;
+        var n = outH * outW;
+        var kdim = kc * k * k;
+        var w = new float[weights.Count];
+        weights.CopyTo(w, 0);
+        var b = bias is null ? null : bias.ToArray();
+
+        if (groups > 1 && groups == x.C && kc == 1 && outC == groups)
+        {
+            Depthwise(x, y, w, b, k, sh, sw, d, pad);
+            return y;
+        }
+
+        var direct = k == 1 && sh == 1 && sw == 1 && pad == default;
+        var columns = direct ? null : new float[(long)kdim * n];
+        var outPerGroup = outC / groups;
+        for (var g = 0; g < groups; g++)
+        {
+            var input = x.Data.AsSpan(g * kc * x.H * x.W, kc * x.H * x.W);
+            ReadOnlySpan<float> matrix = input;
+            if (!direct)
+            {
+                Unfold(x.Data, g * kc * x.H * x.W, kc, x.H, x.W, k, sh, sw, d, pad.Top, pad.Left, outH, outW, columns!);
+                matrix = columns;
+            }
+
+            Gemm.Multiply(outPerGroup, n, kdim, w.AsSpan(g * outPerGroup * kdim, outPerGroup * kdim), matrix,
+                y.Data.AsSpan(g * outPerGroup * n, outPerGroup * n), b is null ? default : b.AsSpan(g * outPerGroup, outPerGroup));
+        }
+
+        return y;
+    }
+
+    private static void Unfold(float[] data, int offset, int channels, int h, int w, int k, int sh, int sw, int d, int top, int left, int outH, int outW, float[] columns)
+    {
+        var plane = h * w;
+        var rows = k * k * outH * outW;
+        ParallelChunks.For(channels, (c0, c1) =>
+        {
+            for (var c = c0; c < c1; c++)
+            {
+                Im2Col.Unfold(data.AsSpan(offset + (c * plane), plane), 1, h, w, k, sh, sw, d, top, left, outH, outW, columns.AsSpan(c * rows, rows));
+            }
+        }, minPerChunk: 1);
+    }
+
+    private static void Depthwise(Tensor x, Tensor y, float[] w, float[]? b, int k, int sh, int sw, int d, Padding pad)
+    {
+        ParallelChunks.For(x.C, (c0, c1) =>
+        {
+            for (var c = c0; c < c1; c++)
+            {
+                var src = x.Data.AsSpan(c * x.H * x.W, x.H * x.W);
+                var dst = y.Data.AsSpan(c * y.H * y.W, y.H * y.W);
+                var kernel = w.AsSpan(c * k * k, k * k);
+                for (var oy = 0; oy < y.H; oy++)
+                {
+                    for (var ox = 0; ox < y.W; ox++)
+                    {
+                        var sum = b?[c] ?? 0f;
+                        for (var ky = 0; ky < k; ky++)
+                        {
+                            var iy = (oy * sh) - pad.Top + (ky * d);
+                            if (iy < 0 || iy >= x.H)
+                            {
+                                continue;
+                            }
+
+                            for (var kx = 0; kx < k; kx++)
+                            {
+                                var ix = (ox * sw) - pad.Left + (kx * d);
+                                if (ix >= 0 && ix < x.W)
+                                {
+                                    sum += kernel[(ky * k) + kx] * src[(iy * x.W) + ix];
+                                }
+                            }
+                        }
+
+                        dst[(oy * y.W) + ox] = sum;
+                    }
+                }
+            }
+        }, minPerChunk: 1);
+    }
+
+    private static Tensor Pooling(PoolingLayerParams p, Tensor x)
+    {
+        var max = p.Type == PoolingLayerParams.Types.PoolingType.Max;
+        if (p.GlobalPooling)
+        {
+            var g = new Tensor(new TensorShape(x.C, 1, 1));
+            var plane = x.H * x.W;
+            for (var c = 0; c < x.C; c++)
+            {
+                var s = x.Data.AsSpan(c * plane, plane);
+                var acc = max ? float.NegativeInfinity : 0f;
+                foreach (var v in s)
+                {
+                    acc = max ? Math.Max(acc, v) : acc + v;
+                }
+
+                g.Data[c] = max ? acc : acc / plane;
+            }
+
+            return g;
+        }
+
+        var (kh, kw) = Pair(p.KernelSize, 3);
+        var (sh, sw) = Pair(p.Stride, 1);
+        var (outH, outW, pad) = Geometry(x.H, x.W, kh, kw, sh, sw, p.Valid, p.Same);
+        var y = new Tensor(new TensorShape(x.C, outH, outW));
+        var exclude = p.AvgPoolExcludePadding;
+        ParallelChunks.For(x.C, (c0, c1) =>
+        {
+            for (var c = c0; c < c1; c++)
+            {
+                var src = x.Data.AsSpan(c * x.H * x.W, x.H * x.W);
+                var dst = y.Data.AsSpan(c * outH * outW, outH * outW);
+                for (var oy = 0; oy < outH; oy++)
+                {
+                    int y0 = (oy * sh) - pad.Top, ya = Math.Max(0, y0), yb = Math.Min(x.H, y0 + kh);
+                    for (var ox = 0; ox < outW; ox++)
+                    {
+                        int x0 = (ox * sw) - pad.Left, xa = Math.Max(0, x0), xb = Math.Min(x.W, x0 + kw);
+
+                        // Cells in the padding never win a max (they are -inf) and count as zeros for an average.
+                        var acc = max ? float.NegativeInfinity : 0f;
+                        for (var iy = ya; iy < yb; iy++)
+                        {
+                            for (var ix = xa; ix < xb; ix++)
+                            {
+                                var v = src[(iy * x.W) + ix];
+                                acc = max ? Math.Max(acc, v) : acc + v;
+                            }
+                        }
+
+                        dst[(oy * outW) + ox] = max ? acc : acc / (exclude ? Math.Max(1, (yb - ya) * (xb - xa)) : kh * kw);
+                    }
+                }
+            }
+        }, minPerChunk: 1);
+        return y;
+    }
+
+    private static Tensor Map(Tensor x, Func<float, float> f)
+    {
+        var y = new Tensor(x.Shape);
+        ParallelChunks.For(x.Data.Length, (a, b) =>
+        {
+            var src = x.Data.AsSpan(a, b - a);
+            var dst = y.Data.AsSpan(a, b - a);
+            for (var i = 0; i < src.Length; i++)
+            {
+                dst[i] = f(src[i]);
+            }
+        });
+        return y;
+    }
+
+    private static float Softplus(float v) => v > 20f ? v : v < -20f ? MathF.Exp(v) : MathF.Log(1f + MathF.Exp(v));
+
+    private static float Sigmoid(float v) => 1f / (1f + MathF.Exp(-v));
+
+    private static float Mish(float v) => v * MathF.Tanh(Softplus(v));
+
+    private static Tensor Activation(ActivationParams p, Tensor x)
+    {
+        switch (p.NonlinearityTypeCase)
+        {
+            case ActivationParams.NonlinearityTypeOneofCase.Linear:
+                {
+                    float a = p.Linear.Alpha, b = p.Linear.Beta;
+                    return Map(x, v => (a * v) + b);
+                }
+
+            case ActivationParams.NonlinearityTypeOneofCase.ReLU:
+                return Map(x, v => Math.Max(v, 0f));
+            case ActivationParams.NonlinearityTypeOneofCase.LeakyReLU:
+                {
+                    var a = p.LeakyReLU.Alpha;
+                    return Map(x, v => v > 0 ? v : a * v);
+                }
+
+            case ActivationParams.NonlinearityTypeOneofCase.Tanh:
+                return Map(x, MathF.Tanh);
+            case ActivationParams.NonlinearityTypeOneofCase.Sigmoid:
+                return Map(x, Sigmoid);
+            case ActivationParams.NonlinearityTypeOneofCase.ELU:
+                {
+                    var a = p.ELU.Alpha;
+                    return Map(x, v => v >= 0 ? v : a * (MathF.Exp(v) - 1f));
+                }
+
+            case ActivationParams.NonlinearityTypeOneofCase.Softplus:
+                return Map(x, Softplus);
+            default:
+                throw new InvalidOperationException($"unchecked activation {p.NonlinearityTypeCase}");
+        }
+    }
+}
