@@ -26,6 +26,8 @@ internal static class Cli
         root.Options.Add(CommandRunner.Verbose);
         ConvertCommand.Configure(root);
         root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(DetectCommand.Create());
+        root.Subcommands.Add(VerifyCommand.Create());
         return root;
     }
 }
