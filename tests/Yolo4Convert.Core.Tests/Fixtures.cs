@@ -49,10 +49,11 @@ public static class Fixtures
     /// <summary>A file under ../shared; throws when the shared folder is missing so tests fail instead of passing.</summary>
     public static string Shared(string relative)
     {
-        var path = Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", relative));
+        var folder = Environment.GetEnvironmentVariable("YOLO4CONVERT_SHARED") ?? Path.Combine(RepoRoot, "..", "shared");
+        var path = Path.GetFullPath(Path.Combine(folder, relative));
         if (!File.Exists(path))
         {
-            throw new FileNotFoundException($"shared test input missing: {path}. The tests need the shared/ folder beside the repository.");
+            throw new FileNotFoundException($"shared test input missing: {path}. The tests need the shared/ folder beside the repository (or YOLO4CONVERT_SHARED set to it).");
         }
 
         return path;
