@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Yolo4Convert.CoreML;
 using Yolo4Convert.Darknet;
 using Yolo4Convert.Diagnostics;
+using Yolo4Convert.Keras;
 
 namespace Yolo4Convert.Cli;
 
@@ -13,7 +14,11 @@ internal static class ConvertCommand
     {
         var cfg = new Argument<FileInfo>("CFG") { Description = "Darknet .cfg file (e.g. yolov4.cfg)." };
         var weights = new Argument<FileInfo>("WEIGHTS") { Description = "Darknet .weights file that belongs to the cfg." };
-        var output = new Argument<FileInfo>("OUTPUT") { Description = "Core ML model to write (.mlmodel). Written atomically; an existing file is replaced only on success." };
+        var output = new Argument<FileInfo>("OUTPUT")
+        {
+            Description = "Model to write: .mlmodel (Core ML) or .h5 (Keras 2 full-model HDF5). Written atomically; an existing file is replaced only on success.",
+        };
+        var keras = new Option<FileInfo?>("--keras") { Description = "Also write the Keras .h5 intermediate form to this file.", HelpName = "FILE.h5" };
         var mish = new Option<string>("--mish")
         {
             Description = "How to express mish: 'custom' = a custom layer your app implements (class 'Mish', see samples/ios); 'native' = built-in softplus, tanh and multiply layers that run anywhere.",
@@ -37,7 +42,7 @@ internal static class ConvertCommand
             root.Arguments.Add(a);
         }
 
-        foreach (var o in new Option[] { mish, names, inputName, outputNames, size, author, license, description, json })
+        foreach (var o in new Option[] { keras, mish, names, inputName, outputNames, size, author, license, description, json })
         {
             root.Options.Add(o);
         }
@@ -46,9 +51,16 @@ internal static class ConvertCommand
         {
             var watch = Stopwatch.StartNew();
             var outputFile = parse.GetRequiredValue(output);
-            if (!outputFile.Extension.Equals(".mlmodel", StringComparison.OrdinalIgnoreCase))
+            var kerasOnly = outputFile.Extension.Equals(".h5", StringComparison.OrdinalIgnoreCase);
+            if (!kerasOnly && !outputFile.Extension.Equals(".mlmodel", StringComparison.OrdinalIgnoreCase))
             {
-                throw new UsageException($"OUTPUT '{outputFile.Name}' should end in .mlmodel.");
+                throw new UsageException($"OUTPUT '{outputFile.Name}' should end in .mlmodel (Core ML) or .h5 (Keras).");
+            }
+
+            var kerasFile = kerasOnly ? outputFile : parse.GetValue(keras);
+            if (kerasFile is not null && !kerasFile.Extension.Equals(".h5", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new UsageException($"--keras '{kerasFile.Name}' should end in .h5.");
             }
 
             var (width, height) = CommonOptions.ParseSize(parse.GetValue(size));
@@ -86,31 +98,62 @@ internal static class ConvertCommand
                 throw new UsageException(ex.Message.Split(" (Parameter", 2)[0] + ".");
             }
 
-            var result = AtomicFile.Write(outputFile.ToString(), stream => writer.Write(weighted, shaped, stream));
-            var bytes = new FileInfo(outputFile.FullName).Length;
+            KerasWriteResult? kerasResult = null;
+            if (kerasFile is not null)
+            {
+                kerasResult = AtomicFile.Write(kerasFile.ToString(), stream => new KerasH5Writer().Write(weighted, shaped, stream));
+            }
+
+            var result = kerasOnly ? null : AtomicFile.Write(outputFile.ToString(), stream => writer.Write(weighted, shaped, stream));
             var seconds = watch.Elapsed.TotalSeconds;
+            var heads = writer.DescribeHeads(shaped);
+            long Size(FileInfo f) => new FileInfo(f.FullName).Length;
             if (parse.GetValue(json))
             {
                 stdout.WriteLine(Json.Serialize(new
                 {
                     output = outputFile.ToString(),
-                    bytes,
-                    specificationVersion = result.SpecificationVersion,
+                    bytes = Size(outputFile),
                     darknetLayers = shaped.Network.Layers.Length,
-                    coreMLLayers = result.LayerCount,
-                    customLayers = result.CustomLayerCount,
-                    input = new { name = options.InputName, width = shaped.Network.Net.Width, height = shaped.Network.Net.Height },
-                    heads = result.Heads.Select(h => new { name = h.OutputName, shape = new[] { h.Shape.C, h.Shape.H, h.Shape.W }, stride = h.Stride, layer = h.Layer.Index }),
+                    coreML = result is null ? null : new
+                    {
+                        specificationVersion = result.SpecificationVersion,
+                        layers = result.LayerCount,
+                        customLayers = result.CustomLayerCount,
+                        input = new { name = options.InputName, width = shaped.Network.Net.Width, height = shaped.Network.Net.Height },
+                        heads = result.Heads.Select(h => new { name = h.OutputName, shape = new[] { h.Shape.C, h.Shape.H, h.Shape.W }, stride = h.Stride, layer = h.Layer.Index }),
+                    },
+                    keras = kerasResult is null ? null : new
+                    {
+                        file = kerasFile!.ToString(),
+                        bytes = Size(kerasFile),
+                        layers = kerasResult.LayerCount,
+                        weightedLayers = kerasResult.WeightedLayerCount,
+                        outputs = kerasResult.Outputs,
+                        customClasses = kerasResult.CustomClasses,
+                    },
                     seconds,
                 }));
             }
             else
             {
-                var custom = result.CustomLayerCount > 0 ? $" ({result.CustomLayerCount} '{options.MishClassName}' custom)" : string.Empty;
-                stdout.WriteLine(
-                    $"wrote {outputFile}: {shaped.Network.Layers.Length} Darknet layers -> {result.LayerCount} Core ML layers{custom}, " +
-                    $"spec {result.SpecificationVersion} ({OsFor(result.SpecificationVersion)}), {CommonOptions.Mb(bytes)}, " +
-                    $"outputs {string.Join(" ", result.Heads.Select(h => $"{h.OutputName}[{h.Shape.C}x{h.Shape.H}x{h.Shape.W}]"))}, {CommonOptions.F(seconds, "0.00")} s");
+                var outputsText = string.Join(" ", heads.Select(h => $"{h.OutputName}[{h.Shape.C}x{h.Shape.H}x{h.Shape.W}]"));
+                if (kerasResult is not null)
+                {
+                    var custom = kerasResult.CustomClasses.Count > 0 ? $" (custom: {string.Join(", ", kerasResult.CustomClasses)})" : string.Empty;
+                    stdout.WriteLine(
+                        $"wrote {kerasFile}: {shaped.Network.Layers.Length} Darknet layers -> {kerasResult.LayerCount} Keras layers{custom}, " +
+                        $"{CommonOptions.Mb(Size(kerasFile!))}, outputs {string.Join(" ", kerasResult.Outputs)} (NHWC){(result is null ? $", {CommonOptions.F(seconds, "0.00")} s" : string.Empty)}");
+                }
+
+                if (result is not null)
+                {
+                    var custom = result.CustomLayerCount > 0 ? $" ({result.CustomLayerCount} '{options.MishClassName}' custom)" : string.Empty;
+                    stdout.WriteLine(
+                        $"wrote {outputFile}: {shaped.Network.Layers.Length} Darknet layers -> {result.LayerCount} Core ML layers{custom}, " +
+                        $"spec {result.SpecificationVersion} ({OsFor(result.SpecificationVersion)}), {CommonOptions.Mb(Size(outputFile))}, " +
+                        $"outputs {outputsText}, {CommonOptions.F(seconds, "0.00")} s");
+                }
             }
 
             return ExitCodes.Ok;

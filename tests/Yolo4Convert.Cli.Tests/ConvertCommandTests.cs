@@ -148,4 +148,32 @@ public sealed class ConvertCommandTests
         Assert.Equal(0, process.ExitCode);
         Assert.Equal("0.1.0", stdout.Trim());
     }
+
+    [Fact]
+    public void Convert_H5Output_WritesKerasOnly()
+    {
+        var folder = Fixtures.TempFolder();
+        var output = Path.Combine(folder, "demo.h5");
+
+        var (exit, stdout, stderr) = CliRunner.Run(Sample("demo.cfg"), Sample("demo.weights"), output);
+
+        Assert.True(exit == 0, stderr);
+        Assert.Matches(@"^wrote .*demo\.h5: 23 Darknet layers -> 39 Keras layers \(custom: Mish, ChannelSlice\), 0\.4 MB, outputs conv_014 conv_021 \(NHWC\), \d+\.\d\d s\n$", stdout);
+        Assert.Equal([0x89, (byte)'H', (byte)'D', (byte)'F'], File.ReadAllBytes(output)[..4]);
+        Assert.Single(Directory.GetFiles(folder));
+    }
+
+    [Fact]
+    public void Convert_KerasBesideCoreML_WritesBoth()
+    {
+        var folder = Fixtures.TempFolder();
+        var model = Path.Combine(folder, "demo.mlmodel");
+        var h5 = Path.Combine(folder, "demo.h5");
+
+        var (exit, stdout, stderr) = CliRunner.Run(Sample("demo.cfg"), Sample("demo.weights"), model, "--keras", h5);
+
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(2, stdout.TrimEnd().Split('\n').Length);
+        Assert.True(File.Exists(model) && File.Exists(h5));
+    }
 }

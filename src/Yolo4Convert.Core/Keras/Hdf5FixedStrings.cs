@@ -1,0 +1,128 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace Yolo4Convert.Keras;
+
+/// <summary>
+/// Fixed-length string attributes for PureHDF output. PureHDF 2.2 picks one string length for a whole file
+/// (variable-length by default), but Keras' name arrays must be fixed-length byte strings while model_config, far
+/// over 64 KiB, must stay variable-length. So the name arrays are written as opaque elements of the same byte
+/// size, and this pass turns their datatype into a null-padded ASCII string of that size, in place, then refreshes
+/// the checksum of the object-header chunk (Jenkins lookup3, as HDF5 computes it).
+/// </summary>
+internal static class Hdf5FixedStrings
+{
+    public static (byte[] Data, int Length) Encode(IReadOnlyList<string> names)
+    {
+        var length = Math.Max(1, names.Count == 0 ? 1 : names.Max(n => Encoding.UTF8.GetByteCount(n)));
+        var data = new byte[names.Count * length];
+        for (var i = 0; i < names.Count; i++)
+        {
+            Encoding.UTF8.GetBytes(names[i], data.AsSpan(i * length));
+        }
+
+        return (data, length);
+    }
+
+    /// <summary>Rewrites every opaque attribute called <paramref name="attributeName"/> as a fixed-length string.</summary>
+    public static int Patch(byte[] file, string attributeName)
+    {
+        var name = Encoding.ASCII.GetBytes(attributeName + "\0");
+        var patched = 0;
+        for (var at = file.AsSpan().IndexOf(name); at >= 0;)
+        {
+            // Attribute message v3: version, flags, name size, datatype size, dataspace size, encoding, name.
+            var header = at - 9;
+            if (header >= 0 && file[header] == 3 && BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(header + 2)) == name.Length)
+            {
+                var type = at + name.Length;
+                if ((file[type] & 0x0F) != 5)
+                {
+                    throw new InvalidOperationException($"attribute '{attributeName}' is not opaque");
+                }
+
+                // Opaque (class 5) → string (class 3, version 1): null-padded ASCII of the same element size.
+                // The opaque tag bytes that follow stay inside the declared datatype size and are not read.
+                file[type] = 0x13;
+                file[type + 1] = 0x01;
+                file[type + 2] = 0;
+                file[type + 3] = 0;
+                RefreshChecksum(file, at);
+                patched++;
+            }
+
+            var next = file.AsSpan(at + 1).IndexOf(name);
+            at = next < 0 ? -1 : at + 1 + next;
+        }
+
+        return patched;
+    }
+
+    // The object header (v2) chunk holding `offset`: "OHDR" version 2 flags [times] [phase change] size, messages, checksum.
+    private static void RefreshChecksum(byte[] file, int offset)
+    {
+        var start = file.AsSpan(0, offset).LastIndexOf("OHDR"u8);
+        if (start < 0 || file[start + 4] != 2)
+        {
+            throw new InvalidOperationException("unexpected HDF5 object header layout");
+        }
+
+        var flags = file[start + 5];
+        var p = start + 6 + ((flags & 0x20) != 0 ? 16 : 0) + ((flags & 0x10) != 0 ? 4 : 0);
+        var width = 1 << (flags & 3);
+        long size = width switch
+        {
+            1 => file[p],
+            2 => BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(p)),
+            4 => BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(p)),
+            _ => (long)BinaryPrimitives.ReadUInt64LittleEndian(file.AsSpan(p)),
+        };
+        var end = checked((int)(p + width + size));
+        if (offset >= end)
+        {
+            throw new InvalidOperationException("attribute is outside the first object header chunk");
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(file.AsSpan(end), Lookup3(file.AsSpan(start, end - start)));
+    }
+
+    /// <summary>Bob Jenkins' lookup3 hashlittle with initval 0, HDF5's metadata checksum.</summary>
+    internal static uint Lookup3(ReadOnlySpan<byte> key)
+    {
+        uint a, b, c;
+        a = b = c = 0xdeadbeef + (uint)key.Length;
+        while (key.Length > 12)
+        {
+            a += BinaryPrimitives.ReadUInt32LittleEndian(key);
+            b += BinaryPrimitives.ReadUInt32LittleEndian(key[4..]);
+            c += BinaryPrimitives.ReadUInt32LittleEndian(key[8..]);
+            a -= c; a ^= uint.RotateLeft(c, 4); c += b;
+            b -= a; b ^= uint.RotateLeft(a, 6); a += c;
+            c -= b; c ^= uint.RotateLeft(b, 8); b += a;
+            a -= c; a ^= uint.RotateLeft(c, 16); c += b;
+            b -= a; b ^= uint.RotateLeft(a, 19); a += c;
+            c -= b; c ^= uint.RotateLeft(b, 4); b += a;
+            key = key[12..];
+        }
+
+        if (key.Length == 0)
+        {
+            return c;
+        }
+
+        Span<byte> tail = stackalloc byte[12];
+        tail.Clear();
+        key.CopyTo(tail);
+        a += BinaryPrimitives.ReadUInt32LittleEndian(tail);
+        b += BinaryPrimitives.ReadUInt32LittleEndian(tail[4..]);
+        c += BinaryPrimitives.ReadUInt32LittleEndian(tail[8..]);
+        c ^= b; c -= uint.RotateLeft(b, 14);
+        a ^= c; a -= uint.RotateLeft(c, 11);
+        b ^= a; b -= uint.RotateLeft(a, 25);
+        c ^= b; c -= uint.RotateLeft(b, 16);
+        a ^= c; a -= uint.RotateLeft(c, 4);
+        b ^= a; b -= uint.RotateLeft(a, 14);
+        c ^= b; c -= uint.RotateLeft(b, 24);
+        return c;
+    }
+}
