@@ -130,38 +130,25 @@ public static class Fixtures
         }
     }
 
-    /// <summary>Reads the head tensors the python helper wrote.</summary>
+    /// <summary>Reads the head tensors the python helpers write: int32 count, then tensors.</summary>
     public static List<Tensor> ReadTensors(string path)
     {
         using var r = new BinaryReader(File.OpenRead(path));
-        var count = r.ReadInt32();
-        var result = new List<Tensor>();
-        for (var i = 0; i < count; i++)
-        {
-            var shape = new TensorShape(r.ReadInt32(), r.ReadInt32(), r.ReadInt32());
-            var data = new float[shape.Count];
-            for (var j = 0; j < data.Length; j++)
-            {
-                data[j] = r.ReadSingle();
-            }
-
-            result.Add(new Tensor(shape, data));
-        }
-
-        return result;
+        return [.. Enumerable.Range(0, r.ReadInt32()).Select(_ => ReadTensor(r))];
     }
 
-    /// <summary>Reads one tensor in the int32 C, H, W + float32 format.</summary>
+    /// <summary>Reads one tensor file in the int32 C, H, W + float32 format.</summary>
     public static Tensor ReadTensor(string path)
     {
         using var r = new BinaryReader(File.OpenRead(path));
+        return ReadTensor(r);
+    }
+
+    private static Tensor ReadTensor(BinaryReader r)
+    {
         var shape = new TensorShape(r.ReadInt32(), r.ReadInt32(), r.ReadInt32());
         var data = new float[shape.Count];
-        for (var j = 0; j < data.Length; j++)
-        {
-            data[j] = r.ReadSingle();
-        }
-
+        r.ReadBytes(data.Length * 4).CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan()));
         return new Tensor(shape, data);
     }
 

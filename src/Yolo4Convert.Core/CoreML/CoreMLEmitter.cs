@@ -201,34 +201,12 @@ internal sealed class CoreMLEmitter
 
     private string Shortcut(ShortcutLayer s, string name)
     {
-        var c = _shaped.InputShape(s, 0).C;
-        var acc = Blob(s.Inputs[0]);
-        var same = new List<string> { acc };
-        for (var k = 1; k < s.Inputs.Length; k++)
-        {
-            var from = Blob(s.Inputs[k]);
-            var cf = _shaped.InputShape(s, k).C;
-
-            // shortcut_multilayer_cpu, src/blas.c: only the first min(C, C_from) channels are added.
-            if (cf == c)
-            {
-                same.Add(from);
-            }
-            else if (cf > c)
-            {
-                same.Add(Slice($"{name}from{k}", from, 0, c));
-            }
-            else
-            {
-                var head = Slice($"{name}head{k}", acc, 0, cf);
-                var tail = Slice($"{name}tail{k}", acc, cf, c);
-                var sum = AddLayer($"{name}add{k}", [head, from], new NeuralNetworkLayer { Add = new AddLayerParams() });
-                acc = Concat($"{name}join{k}", [sum, tail]);
-                same[0] = acc;
-            }
-        }
-
-        return same.Count == 1 ? acc : AddLayer(name + "add", same, new NeuralNetworkLayer { Add = new AddLayerParams() });
+        var froms = s.Inputs.Skip(1).Select((i, k) => (Blob(i), _shaped.InputShape(s, k + 1).C)).ToList();
+        return ShortcutLowering.Lower(
+            Blob(s.Inputs[0]), _shaped.InputShape(s, 0).C, froms,
+            (blob, start, end, part) => Slice(name + part, blob, start, end),
+            (blobs, part) => AddLayer(name + (part.Length == 0 ? "add" : part), blobs, new NeuralNetworkLayer { Add = new AddLayerParams() }),
+            (a, b, part) => Concat(name + part, [a, b]));
     }
 
     private string Upsample(UpsampleLayer u, string name)

@@ -291,33 +291,13 @@ internal sealed class KerasLowering
 
     private string Shortcut(ShortcutLayer s)
     {
-        var c = _shaped.InputShape(s, 0).C;
-        var acc = Tensor(s.Inputs[0]);
-        var same = new List<string> { acc };
-        for (var k = 1; k < s.Inputs.Length; k++)
-        {
-            var from = Tensor(s.Inputs[k]);
-            var cf = _shaped.InputShape(s, k).C;
-            var prefix = Name("shortcut", s);
-            if (cf == c)
-            {
-                same.Add(from);
-            }
-            else if (cf > c)
-            {
-                same.Add(Slice($"{prefix}_from{k}", from, 0, c));
-            }
-            else
-            {
-                var head = Slice($"{prefix}_head{k}", acc, 0, cf);
-                var tail = Slice($"{prefix}_tail{k}", acc, cf, c);
-                var sum = Add($"{prefix}_add{k}", "Add", new JsonObject { ["trainable"] = true, ["dtype"] = "float32" }, head, from);
-                acc = Concat($"{prefix}_join{k}", sum, tail);
-                same[0] = acc;
-            }
-        }
-
-        return same.Count == 1 ? acc : Add(Name("shortcut", s), "Add", new JsonObject { ["trainable"] = true, ["dtype"] = "float32" }, [.. same]);
+        var name = Name("shortcut", s);
+        var froms = s.Inputs.Skip(1).Select((i, k) => (Tensor(i), _shaped.InputShape(s, k + 1).C)).ToList();
+        return ShortcutLowering.Lower(
+            Tensor(s.Inputs[0]), _shaped.InputShape(s, 0).C, froms,
+            (tensor, start, end, part) => Slice($"{name}_{part}", tensor, start, end),
+            (tensors, part) => Add(part.Length == 0 ? name : $"{name}_{part}", "Add", new JsonObject { ["trainable"] = true, ["dtype"] = "float32" }, [.. tensors]),
+            (a, b, part) => Concat($"{name}_{part}", a, b));
     }
 
     private string Upsample(UpsampleLayer u)

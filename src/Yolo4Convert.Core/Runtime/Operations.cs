@@ -24,6 +24,7 @@ internal static partial class Operations
             Layer.LayerOneofCase.Slice => layer.Slice.Stride < 1 ? "a slice with stride 0" : null,
             Layer.LayerOneofCase.Custom => layer.Custom.ClassName == "Mish" ? null : $"custom layer class '{layer.Custom.ClassName}' (only 'Mish' is known)",
             Layer.LayerOneofCase.Softmax or Layer.LayerOneofCase.Add or Layer.LayerOneofCase.Multiply or Layer.LayerOneofCase.ReorganizeData => null,
+            Layer.LayerOneofCase.None => "a layer type the runtime does not know",
             _ => $"a '{layer.LayerCase}' layer",
         };
         if (problem is not null)

@@ -71,6 +71,34 @@ public sealed class YoloDecoderTests
     }
 
     [Fact]
+    public void Decode_Region_UsesGridAnchorsAndSoftmaxClasses()
+    {
+        // yolov2: anchors in grid cells, sigmoid x/y/objectness, softmax over the classes.
+        var head = new HeadSpec("h", "region", 2, [1.5f, 3f], 1f, NewCoords: false, Softmax: true);
+        var t = new Tensor(new TensorShape(7, 2, 2));
+        static int I(int e, int cell) => (e * 4) + cell;
+        for (var cell = 0; cell < 4; cell++)
+        {
+            t.Data[I(4, cell)] = -10f;
+        }
+
+        t.Data[I(0, 3)] = 0.2f;
+        t.Data[I(2, 3)] = 0.1f;
+        t.Data[I(4, 3)] = 4f;
+        t.Data[I(5, 3)] = 1f;
+        t.Data[I(6, 3)] = 3f;
+
+        var box = Assert.Single(YoloDecoder.Decode(head, t, 416, 416, 0.5f));
+
+        static float S(float v) => 1f / (1f + MathF.Exp(-v));
+        var softmax = MathF.Exp(3f) / (MathF.Exp(1f) + MathF.Exp(3f));
+        Assert.Equal(1, box.ClassId);
+        Assert.Equal(S(4f) * softmax, box.Confidence, 6);
+        Assert.Equal((1 + S(0.2f)) / 2, box.X, 6);
+        Assert.Equal(MathF.Exp(0.1f) * 1.5f / 2, box.Width, 6);
+    }
+
+    [Fact]
     public void Nms_SuppressesOverlapsOfTheSameClassOnly()
     {
         var boxes = new[]

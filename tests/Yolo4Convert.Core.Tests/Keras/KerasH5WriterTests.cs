@@ -102,14 +102,9 @@ public sealed class KerasH5WriterTests(ITestOutputHelper log)
     {
         var folder = Fixtures.TempFolder();
         var model = Model(Fixtures.RealModelCfg, folder);
-        var h5 = Export(model, folder);
         var pixels = OpenCvParityTests.RealImage(Fixtures.DogImage, folder);
-        var input = Path.Combine(folder, "pixels.bin");
-        Fixtures.WriteTensor(pixels, input);
-        var output = Path.Combine(folder, "keras-heads.bin");
 
-        Fixtures.Python(Fixtures.Repo("tests/python/keras_h5.py"), "run", h5, input, output);
-        var keras = Fixtures.ReadTensors(output);
+        var keras = RunInNumpy(Export(model, folder), pixels, folder);
         var opencv = Fixtures.OpenCvHeads(model.CfgPath, model.WeightsPath, pixels, folder);
 
         Assert.Equal(2, keras.Count);
@@ -130,14 +125,9 @@ public sealed class KerasH5WriterTests(ITestOutputHelper log)
         // yolov2's old reorg, enet's depthwise convs, SE blocks and uneven shortcuts, yolov4-tiny's route groups.
         var folder = Fixtures.TempFolder();
         var model = TestModel.Create(cfg, size, folder);
-        var h5 = Export(model, folder);
         var pixels = Fixtures.SyntheticImage(3, size, size);
-        var input = Path.Combine(folder, "pixels.bin");
-        Fixtures.WriteTensor(pixels, input);
-        var output = Path.Combine(folder, "keras-heads.bin");
 
-        Fixtures.Python(Fixtures.Repo("tests/python/keras_h5.py"), "run", h5, input, output);
-        var keras = Fixtures.ReadTensors(output);
+        var keras = RunInNumpy(Export(model, folder), pixels, folder);
         var opencv = Fixtures.OpenCvHeads(model.CfgPath, model.WeightsPath, pixels, folder);
 
         for (var i = 0; i < opencv.Count; i++)
@@ -181,6 +171,16 @@ public sealed class KerasH5WriterTests(ITestOutputHelper log)
         // Published test values of Bob Jenkins' lookup3 hashlittle (initval 0).
         Assert.Equal(0xdeadbeefu, Hdf5FixedStrings.Lookup3([]));
         Assert.Equal(0x17770551u, Hdf5FixedStrings.Lookup3("Four score and seven years ago"u8));
+    }
+
+    // Evaluates the file's model_config and weights with numpy (tests/python/keras_h5.py), independently of our code.
+    private static List<Yolo4Convert.Numerics.Tensor> RunInNumpy(string h5, Yolo4Convert.Numerics.Tensor pixels, string folder)
+    {
+        var input = Path.Combine(folder, "pixels.bin");
+        var output = Path.Combine(folder, "keras-heads.bin");
+        Fixtures.WriteTensor(pixels, input);
+        Fixtures.Python(Fixtures.Repo("tests/python/keras_h5.py"), "run", h5, input, output);
+        return Fixtures.ReadTensors(output);
     }
 
     private static Dictionary<string, (int[] Shape, float[] Data)> ReadDump(string path)
