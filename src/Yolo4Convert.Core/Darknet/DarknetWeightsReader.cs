@@ -125,11 +125,13 @@ public static class DarknetWeightsReader
     private static DarknetFormatException Mismatch(ShapedNetwork shaped, WeightsHeader header, long length, long expected, string fileName)
     {
         var sizes = $"expected {expected:N0} bytes ({header.Size}-byte header + {shaped.TotalWeightFloats:N0} floats), found {length:N0}";
-        const string Cause = "the cfg does not match the weights: were classes/filters edited, or is this the cfg of another model (e.g. tiny vs full)?";
+        var cause = ClassesThatFit(shaped, (length - header.Size) / 4.0) is { } fit
+            ? $"the weights fit this cfg with classes={fit.Classes} ({fit.Filters} in the convolution before each head) where the cfg says classes={fit.Current}: pass the cfg the weights were trained with."
+            : "the cfg does not match the weights: were classes/filters edited, or is this the cfg of another model (e.g. tiny vs full)?";
         if (length > expected)
         {
             return new DarknetFormatException($"{length - expected:N0} bytes are left over after the last layer; {sizes}.",
-                SourceLocation.Bytes(fileName, expected), Cause);
+                SourceLocation.Bytes(fileName, expected), cause);
         }
 
         long offset = header.Size;
@@ -142,12 +144,46 @@ public static class DarknetWeightsReader
                 return new DarknetFormatException(
                     $"the file ends at byte {length:N0}, inside layer {layer.Index} [{layer.Kind}] (line {layer.Source.Line}) which needs bytes {offset:N0}..{offset + bytes:N0}; {sizes}, {short_:N0} short.",
                     SourceLocation.Bytes(fileName, length),
-                    short_ % 4 != 0 ? "the size is not a whole number of floats: the download is probably truncated." : Cause);
+                    short_ % 4 != 0 ? "the size is not a whole number of floats: the download is probably truncated." : cause);
             }
 
             offset += bytes;
         }
 
         throw new InvalidOperationException("weights size mismatch not located");
+    }
+
+    // The most common mismatch: a cfg edited for another number of classes. Each head's conv holds
+    // masks·(classes + coords + 1) filters, so the file size is linear in classes; solve for it.
+    private static (int Classes, string Filters, int Current)? ClassesThatFit(ShapedNetwork shaped, double floats)
+    {
+        var heads = shaped.Network.Heads.ToList();
+        if (heads.Count == 0 || heads.Select(h => h.Classes).Distinct().Count() != 1)
+        {
+            return null;
+        }
+
+        long perClass = 0;
+        foreach (var head in heads)
+        {
+            if (shaped.Network.Layers[head.Inputs[0]] is not ConvolutionalLayer conv)
+            {
+                return null;
+            }
+
+            var anchors = head is YoloLayer y ? y.Mask.Length : ((RegionLayer)head).Num;
+            perClass += anchors * ((conv.BatchNormalize ? 4 : 1) + ((long)shaped.InputShape(conv).C / conv.Groups * conv.Size * conv.Size));
+        }
+
+        var delta = floats - shaped.TotalWeightFloats;
+        var current = heads[0].Classes;
+        if (delta % 1 != 0 || (long)delta % perClass != 0 || current + ((long)delta / perClass) < 1)
+        {
+            return null;
+        }
+
+        var classes = (int)(current + ((long)delta / perClass));
+        var filters = string.Join("/", heads.Select(h => $"filters={(h is YoloLayer y ? y.Mask.Length * (classes + 5) : ((RegionLayer)h).Num * (classes + 5))}").Distinct());
+        return (classes, filters, current);
     }
 }

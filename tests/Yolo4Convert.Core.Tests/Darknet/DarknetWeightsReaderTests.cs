@@ -72,6 +72,25 @@ public sealed class DarknetWeightsReaderTests
         Assert.Contains("classes/filters edited", ex.Message);
     }
 
+    [Theory]
+    [InlineData(3, 24)]
+    [InlineData(90, 285)]
+    public void Read_CfgEditedForOtherClasses_HintNamesTheClassesTheWeightsFit(int classes, int filters)
+    {
+        var original = Fixtures.Cfg("cfg/yolov4-tiny.cfg");
+        using var stream = new MemoryStream();
+        SeededWeights.Write(original, stream);
+        stream.Position = 0;
+        var text = File.ReadAllText(Fixtures.Shared("cfg/yolov4-tiny.cfg"))
+            .Replace("classes=80", $"classes={classes}", StringComparison.Ordinal)
+            .Replace("filters=255", $"filters={filters}", StringComparison.Ordinal);
+        var edited = DarknetReader.ReadCfg(text, "custom.cfg");
+
+        var ex = Assert.Throws<DarknetFormatException>(() => DarknetWeightsReader.Read(edited, stream, "w"));
+
+        Assert.EndsWith($"Hint: the weights fit this cfg with classes=80 (filters=255 in the convolution before each head) where the cfg says classes={classes}: pass the cfg the weights were trained with.", ex.Message);
+    }
+
     [Fact]
     public void Read_ExtraBytes_AreCountedAtTheirOffset()
     {
