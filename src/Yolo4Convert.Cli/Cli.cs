@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 
 namespace Yolo4Convert.Cli;
 
@@ -12,6 +14,7 @@ internal static class Cli
           yolo4convert yolov4.cfg yolov4.weights yolov4.mlmodel
           yolo4convert yolov4.cfg yolov4.weights yolov4.mlmodel --mish native --names coco.names
           yolo4convert yolov4.cfg yolov4.weights yolov4.mlmodel --input-name input1 --output-names output1,output2,output3
+          yolo4convert yolov4.cfg yolov4.weights yolov4.h5
           yolo4convert inspect yolov4.cfg yolov4.weights
           yolo4convert detect yolov4.mlmodel dog.jpg --names coco.names --out boxes.png
           yolo4convert verify yolov4.cfg yolov4.weights yolov4.mlmodel --image dog.jpg
@@ -19,6 +22,19 @@ internal static class Cli
         Exit codes: 0 ok, 1 usage, 2 invalid input (cfg/weights/image), 3 unsupported by the target,
         4 I/O error, 5 internal error, 6 verify found a difference beyond the tolerance.
         """;
+
+    /// <summary>Runs the command line; with no arguments at all it prints one line of usage instead of three errors.</summary>
+    public static int Invoke(string[] args, InvocationConfiguration? configuration = null)
+    {
+        configuration ??= new InvocationConfiguration();
+        if (args.Length == 0)
+        {
+            configuration.Error.WriteLine("error: nothing to do. Usage: yolo4convert CFG WEIGHTS OUTPUT [options], or yolo4convert inspect|detect|verify ...; see 'yolo4convert --help'.");
+            return ExitCodes.Usage;
+        }
+
+        return Build().Parse(args).Invoke(configuration);
+    }
 
     public static RootCommand Build()
     {
@@ -28,6 +44,65 @@ internal static class Cli
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(DetectCommand.Create());
         root.Subcommands.Add(VerifyCommand.Create());
+        UseSubcommandUsage(root);
         return root;
+    }
+
+    // The root takes CFG WEIGHTS OUTPUT itself; a subcommand's help must not list those as its own.
+    private static void UseSubcommandUsage(RootCommand root)
+    {
+        foreach (var help in root.Options.OfType<HelpOption>())
+        {
+            if (help.Action is HelpAction fallback)
+            {
+                help.Action = new SubcommandHelpAction(root, fallback);
+            }
+        }
+    }
+
+    private sealed class SubcommandHelpAction(RootCommand root, HelpAction fallback) : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            var command = parseResult.CommandResult.Command;
+            if (command == root)
+            {
+                return fallback.Invoke(parseResult);
+            }
+
+            var o = parseResult.InvocationConfiguration.Output;
+            o.WriteLine("Description:");
+            o.WriteLine($"  {command.Description}");
+            o.WriteLine();
+            o.WriteLine("Usage:");
+            var arguments = command.Arguments.Select(a => a.Arity.MinimumNumberOfValues == 0 ? $"[<{a.Name}>]" : $"<{a.Name}>");
+            o.WriteLine($"  yolo4convert {command.Name} {string.Join(" ", arguments)} [options]");
+            o.WriteLine();
+            Rows(o, "Arguments:", command.Arguments.Select(a => ($"<{a.Name}>", a.Description ?? string.Empty)));
+            var options = command.Options.Concat(root.Options.Where(opt => opt.Recursive));
+            Rows(o, "Options:", options.Append(new HelpOption()).Where(opt => opt is not HelpOption || opt.Aliases.Count > 0).DistinctBy(opt => opt.Name).Select(opt => (
+                string.Join(", ", opt.Aliases.Where(a => a.StartsWith('-')).Order().Append(opt.Name))
+                    + (opt.Arity.MaximumNumberOfValues == 0 || opt.ValueType == typeof(bool) ? string.Empty : $" <{opt.HelpName ?? opt.Name.TrimStart('-')}>"),
+                (opt.Description ?? string.Empty) + (opt.HasDefaultValue && opt.ValueType != typeof(bool) ? $" [default: {opt.GetDefaultValue()}]" : string.Empty))));
+            return 0;
+        }
+
+        private static void Rows(TextWriter o, string title, IEnumerable<(string Left, string Right)> rows)
+        {
+            var list = rows.ToList();
+            if (list.Count == 0)
+            {
+                return;
+            }
+
+            var width = list.Max(r => r.Left.Length) + 2;
+            o.WriteLine(title);
+            foreach (var (left, right) in list)
+            {
+                o.WriteLine($"  {left.PadRight(width)}{right}");
+            }
+
+            o.WriteLine();
+        }
     }
 }

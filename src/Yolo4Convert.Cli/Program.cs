@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Yolo4Convert.Cli;
 
-return Cli.Build().Parse(args).Invoke();
+return Cli.Invoke(args);

@@ -9,7 +9,7 @@ internal static class CliRunner
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var exit = Cli.Build().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        var exit = Cli.Invoke(args, new InvocationConfiguration { Output = output, Error = error });
         return (exit, output.ToString(), error.ToString());
     }
 }

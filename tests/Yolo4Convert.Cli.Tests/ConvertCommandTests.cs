@@ -115,6 +115,17 @@ public sealed class ConvertCommandTests
     public void Convert_BadCommandLine_ExitsOne(params string[] args) => Assert.Equal(1, CliRunner.Run(args).Exit);
 
     [Fact]
+    public void Run_WithoutArguments_PrintsOneUsageLine()
+    {
+        var (exit, stdout, stderr) = CliRunner.Run();
+
+        Assert.Equal(1, exit);
+        Assert.Equal(string.Empty, stdout);
+        Assert.Single(stderr.TrimEnd().Split('\n'));
+        Assert.Contains("yolo4convert CFG WEIGHTS OUTPUT", stderr);
+    }
+
+    [Fact]
     public void Convert_OutputWithoutMlmodelExtension_ExitsOneWithAHint()
     {
         var (exit, _, stderr) = CliRunner.Run(Sample("demo.cfg"), Sample("demo.weights"), "model.h6");
@@ -132,6 +143,17 @@ public sealed class ConvertCommandTests
         Assert.Contains("yolo4convert yolov4.cfg yolov4.weights yolov4.mlmodel", stdout);
         Assert.Contains("--mish", stdout);
         Assert.Contains("Exit codes: 0 ok, 1 usage", stdout);
+    }
+
+    [Fact]
+    public void Help_OfASubcommand_ShowsOnlyItsOwnArguments()
+    {
+        var (exit, stdout, _) = CliRunner.Run("detect", "--help");
+
+        Assert.Equal(0, exit);
+        Assert.Contains("  yolo4convert detect <MODEL> <IMAGE> [options]", stdout);
+        Assert.DoesNotContain("<OUTPUT>", stdout);
+        Assert.Contains("--threshold <threshold>  Minimum class probability (objectness × class score). [default: 0.25]", stdout);
     }
 
     [Fact]
