@@ -66,9 +66,13 @@ internal static class ConvertCommand
             var (width, height) = CommonOptions.ParseSize(parse.GetValue(size));
             var cfgFile = parse.GetRequiredValue(cfg);
             var weightsFile = parse.GetRequiredValue(weights);
-            var (shaped, weighted) = DarknetReader.Read(cfgFile.FullName.Length > 0 ? cfgFile.ToString() : cfgFile.FullName, weightsFile.ToString(), width, height);
+            var (shaped, weighted) = DarknetReader.Read(cfgFile.ToString(), weightsFile.ToString(), width, height);
+            var defaults = new CoreMLWriterOptions();
             var options = new CoreMLWriterOptions
             {
+                Author = parse.GetValue(author) ?? defaults.Author,
+                License = parse.GetValue(license) ?? defaults.License,
+                Description = parse.GetValue(description),
                 Mish = parse.GetValue(mish) == "native" ? MishLowering.Native : MishLowering.CustomLayer,
                 InputName = parse.GetRequiredValue(inputName),
                 OutputNames = parse.GetValue(outputNames)?.Split(',', StringSplitOptions.TrimEntries),
@@ -80,12 +84,6 @@ internal static class ConvertCommand
                     ["source.weights.version"] = $"{weighted.Header.Major}.{weighted.Header.Minor}.{weighted.Header.Revision}",
                     ["source.weights.seen"] = weighted.Header.Seen.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 },
-            };
-            options = options with
-            {
-                Author = parse.GetValue(author) ?? options.Author,
-                License = parse.GetValue(license) ?? options.License,
-                Description = parse.GetValue(description),
             };
             CoreMLWriter writer;
             try
