@@ -12,3 +12,7 @@ for i in 1 2 3; do
   /usr/bin/time -f "convert yolov4 (CLI): %e s wall, %M KB peak RSS" "$cli" "$shared/cfg/yolov4.cfg" "$work/yolov4.weights" "$work/yolov4-cli.mlmodel" >/dev/null
 done
 /usr/bin/time -f "verify yolov4 608 (CLI): %e s wall, %M KB peak RSS" "$cli" verify "$shared/cfg/yolov4.cfg" "$work/yolov4.weights" "$work/yolov4-cli.mlmodel" --image "$shared/images/dog.jpg" | tail -1
+for i in 1 2; do
+  /usr/bin/time -f "export yolov4 to Keras .h5 (CLI): %e s wall, %M KB peak RSS" "$cli" "$shared/cfg/yolov4.cfg" "$work/yolov4.weights" "$work/yolov4.h5" >/dev/null
+done
+/usr/bin/time -f "detect yolov4-tiny 416 (CLI, incl. load): %e s wall, %M KB peak RSS" "$cli" detect "$work/yolov4-tiny.mlmodel" "$shared/images/dog.jpg" >/dev/null

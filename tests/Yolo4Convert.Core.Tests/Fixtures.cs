@@ -89,13 +89,58 @@ public static class Fixtures
         return path;
     }
 
-    /// <summary>A fresh temporary folder.</summary>
+    // One folder per test run, removed when the test process exits (the zoo's weights run to gigabytes).
+    private static readonly Lazy<string> RunFolder = new(() =>
+    {
+        var parent = Path.Combine(Path.GetTempPath(), "yolo4convert-tests");
+        if (Directory.Exists(parent))
+        {
+            // Runs that could not clean up after themselves (killed test hosts) are removed after an hour.
+            foreach (var stale in new DirectoryInfo(parent).GetDirectories().Where(d => d.CreationTimeUtc < DateTime.UtcNow.AddHours(-1)))
+            {
+                stale.Delete(recursive: true);
+            }
+        }
+
+        var path = Path.Combine(parent, Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(path);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(path, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort: a file still open is left for the system's temp cleaning.
+            }
+        };
+        return path;
+    });
+
+    /// <summary>A fresh temporary folder, deleted with the rest of the run's files when the tests end.</summary>
     public static string TempFolder()
     {
-        var path = Path.Combine(Path.GetTempPath(), "yolo4convert-tests", Guid.NewGuid().ToString("N"));
+        var path = Path.Combine(RunFolder.Value, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(path);
         return path;
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<string>> WeightFiles = new();
+
+    /// <summary>
+    /// A seeded .weights file for a shared cfg, made once per run and shared by every test that asks for it
+    /// (the layout does not depend on the input size).
+    /// </summary>
+    public static string SeededWeightsFile(string cfgRelative, int seed = 1) =>
+        WeightFiles.GetOrAdd($"{cfgRelative}#{seed}", _ => new Lazy<string>(() =>
+        {
+            var folder = Path.Combine(RunFolder.Value, "weights");
+            Directory.CreateDirectory(folder);
+            var path = Path.Combine(folder, $"{Path.GetFileNameWithoutExtension(cfgRelative)}-{seed}.weights");
+            SeededWeights.Write(Cfg(cfgRelative), path, seed);
+            return path;
+        })).Value;
 
     /// <summary>A deterministic pseudo-image: smooth patterns plus noise, values 0..255, CHW.</summary>
     public static Tensor SyntheticImage(int channels, int height, int width, int seed = 7)

@@ -14,11 +14,7 @@ public sealed record TestModel(string CfgPath, string WeightsPath, ShapedNetwork
     public static TestModel Create(string cfg, int? size, string folder, CoreMLWriterOptions? options = null, int seed = 1, string? weights = null)
     {
         var cfgPath = size is { } s ? Fixtures.CfgAtSize(cfg, s, folder) : Fixtures.Shared(cfg);
-        var weightsPath = weights ?? Path.Combine(folder, Path.GetFileNameWithoutExtension(cfg) + ".weights");
-        if (weights is null)
-        {
-            SeededWeights.Write(DarknetReader.ReadCfg(File.ReadAllText(cfgPath), cfgPath), weightsPath, seed);
-        }
+        var weightsPath = weights ?? Fixtures.SeededWeightsFile(cfg, seed);
 
         var (shaped, weighted) = DarknetReader.Read(cfgPath, weightsPath);
         using var stream = new MemoryStream();
