@@ -102,6 +102,18 @@ internal sealed class KerasLowering
         return (total / 2, total - (total / 2));
     }
 
+    // "valid" when Darknet pads nothing, "same" when TensorFlow's split equals Darknet's, else null; with Darknet's padding.
+    private static (string? Padding, (int Top, int Bottom) H, (int Top, int Bottom) W) KerasPadding(
+        TensorShape x, TensorShape y, int kernel, int strideY, int strideX, int start)
+    {
+        var ph = Padding(x.H, y.H, kernel, strideY, start);
+        var pw = Padding(x.W, y.W, kernel, strideX, start);
+        var padding = ph == (0, 0) && pw == (0, 0) ? "valid"
+            : Same(x.H, y.H, kernel, strideY) == ph && Same(x.W, y.W, kernel, strideX) == pw ? "same"
+            : null;
+        return (padding, ph, pw);
+    }
+
     private string Pad(Layer layer, string input, (int Top, int Bottom) h, (int Top, int Bottom) w) =>
         Add(Name("pad", layer), "ZeroPadding2D", new JsonObject
         {
@@ -114,21 +126,9 @@ internal sealed class KerasLowering
         var x = _shaped.InputShape(c);
         var y = _shaped.Shapes[c.Index];
         var w = _weighted.Weights[c.Index]!;
-        var keff = ((c.Size - 1) * c.Dilation) + 1;
-        var start = c.Padding * c.Dilation;
-        var ph = Padding(x.H, y.H, keff, c.StrideY, start);
-        var pw = Padding(x.W, y.W, keff, c.StrideX, start);
         var input = Tensor(c.Inputs[0]);
-        string padding;
-        if (ph == (0, 0) && pw == (0, 0))
-        {
-            padding = "valid";
-        }
-        else if (Same(x.H, y.H, keff, c.StrideY) == ph && Same(x.W, y.W, keff, c.StrideX) == pw)
-        {
-            padding = "same";
-        }
-        else
+        var (padding, ph, pw) = KerasPadding(x, y, ((c.Size - 1) * c.Dilation) + 1, c.StrideY, c.StrideX, c.Padding * c.Dilation);
+        if (padding is null)
         {
             // Darknet pads the top/left where TensorFlow's "same" pads the bottom/right (stride 2 on even sizes).
             input = Pad(c, input, ph, pw);
@@ -237,19 +237,9 @@ internal sealed class KerasLowering
     {
         var x = _shaped.InputShape(m);
         var y = _shaped.Shapes[m.Index];
-        var ph = Padding(x.H, y.H, m.Size, m.StrideY, m.Padding / 2);
-        var pw = Padding(x.W, y.W, m.Size, m.StrideX, m.Padding / 2);
-        string padding;
-        if (ph == (0, 0) && pw == (0, 0))
-        {
-            padding = "valid";
-        }
-        else if (Same(x.H, y.H, m.Size, m.StrideY) == ph && Same(x.W, y.W, m.Size, m.StrideX) == pw)
-        {
-            // TensorFlow pads max pooling with -inf, as Darknet's -FLT_MAX, so "same" is exact here.
-            padding = "same";
-        }
-        else
+        // TensorFlow pads max pooling with -inf, as Darknet's -FLT_MAX, so "same" is exact where the split agrees.
+        var (padding, ph, pw) = KerasPadding(x, y, m.Size, m.StrideY, m.StrideX, m.Padding / 2);
+        if (padding is null)
         {
             throw Unsupported(m, $"maxpool padding ({ph.Top},{ph.Bottom})x({pw.Top},{pw.Bottom}) that TensorFlow's \"same\" does not produce");
         }
