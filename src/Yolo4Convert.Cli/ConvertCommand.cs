@@ -21,10 +21,10 @@ internal static class ConvertCommand
         var keras = new Option<FileInfo?>("--keras") { Description = "Also write the Keras .h5 intermediate form to this file.", HelpName = "FILE.h5" };
         var mish = new Option<string>("--mish")
         {
-            Description = "How to express mish: 'custom' = a custom layer your app implements (class 'Mish', see samples/ios); 'native' = built-in softplus, tanh and multiply layers that run anywhere.",
+            Description = "How to express mish: 'custom' = a custom layer your app implements (class 'Mish', see samples/ios); 'native' = built-in softplus, tanh and multiply layers that run anywhere; 'stable' = built-in layers that never take softplus of a large input (for half precision on the Neural Engine).",
             DefaultValueFactory = _ => "custom",
         };
-        mish.AcceptOnlyFromAmong("custom", "native");
+        mish.AcceptOnlyFromAmong("custom", "native", "stable");
         var names = new Option<FileInfo?>("--names") { Description = "Class names file (one per line, e.g. coco.names), written to the model metadata." };
         var inputName = new Option<string>("--input-name") { Description = "Name of the image input.", DefaultValueFactory = _ => "image" };
         var outputNames = new Option<string?>("--output-names")
@@ -73,7 +73,7 @@ internal static class ConvertCommand
                 Author = parse.GetValue(author) ?? defaults.Author,
                 License = parse.GetValue(license) ?? defaults.License,
                 Description = parse.GetValue(description),
-                Mish = parse.GetValue(mish) == "native" ? MishLowering.Native : MishLowering.CustomLayer,
+                Mish = parse.GetValue(mish) switch { "native" => MishLowering.Native, "stable" => MishLowering.Stable, _ => MishLowering.CustomLayer },
                 InputName = parse.GetRequiredValue(inputName),
                 OutputNames = parse.GetValue(outputNames)?.Split(',', StringSplitOptions.TrimEntries),
                 ClassNames = parse.GetValue(names) is { } n ? ReadNames(n) : null,

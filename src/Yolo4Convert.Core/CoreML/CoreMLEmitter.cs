@@ -298,6 +298,18 @@ internal sealed class CoreMLEmitter
                     return AddLayer(name + "mish", [input, tanh], new NeuralNetworkLayer { Multiply = new MultiplyLayerParams() });
                 }
 
+            case Graph.Activation.Mish when _options.Mish == MishLowering.Stable:
+                {
+                    // −|x| = min(x, −x); softplus(x) = relu(x) + softplus(−|x|); mish = x · tanh(softplus(x)).
+                    var negated = Linear(name + "mish_neg", input, -1f);
+                    var negAbs = AddLayer(name + "mish_negabs", [input, negated], new NeuralNetworkLayer { Min = new MinLayerParams() });
+                    var small = Activation(name + "mish_softplus", negAbs, new ActivationParams { Softplus = new ActivationSoftplus() });
+                    var relu = Activation(name + "mish_relu", input, new ActivationParams { ReLU = new ActivationReLU() });
+                    var softplus = AddLayer(name + "mish_sum", [relu, small], new NeuralNetworkLayer { Add = new AddLayerParams() });
+                    var tanh = Activation(name + "mish_tanh", softplus, new ActivationParams { Tanh = new ActivationTanh() });
+                    return AddLayer(name + "mish", [input, tanh], new NeuralNetworkLayer { Multiply = new MultiplyLayerParams() });
+                }
+
             case Graph.Activation.Mish:
                 CustomLayers++;
                 return AddLayer(name + "mish", [input], new NeuralNetworkLayer

@@ -8,6 +8,12 @@ public enum MishLowering
 
     /// <summary>Built-in layers: softplus → tanh → multiply. Runs anywhere without app code; spec 1.</summary>
     Native,
+
+    /// <summary>
+    /// Built-in layers with softplus(x) = max(x, 0) + softplus(−|x|), so softplus only sees inputs ≤ 0: the form that
+    /// stays exact where a half-precision softplus of large inputs breaks down (the Neural Engine). Spec 1.
+    /// </summary>
+    Stable,
 }
 
 /// <summary>Options of <see cref="CoreMLWriter"/>; validated once by the writer.</summary>

@@ -89,6 +89,23 @@ internal static partial class Operations
         return y;
     }
 
+    // MinLayer: element-wise minimum of same-shaped inputs.
+    private static Tensor Minimum(string name, Tensor[] inputs)
+    {
+        if (inputs.Any(t => t.Shape != inputs[0].Shape))
+        {
+            throw new DarknetFormatException($"layer '{name}' takes the minimum of {string.Join(" and ", inputs.Select(i => i.Shape))}; expected equal shapes.", null);
+        }
+
+        var y = new Tensor(inputs[0].Shape, (float[])inputs[0].Data.Clone());
+        foreach (var t in inputs.Skip(1))
+        {
+            Broadcast(t, y, Math.Min);
+        }
+
+        return y;
+    }
+
     private static void Broadcast(Tensor src, Tensor dst, Func<float, float, float> op)
     {
         var plane = dst.H * dst.W;

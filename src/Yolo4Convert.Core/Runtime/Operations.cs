@@ -23,7 +23,7 @@ internal static partial class Operations
             Layer.LayerOneofCase.Concat => layer.Concat.SequenceConcat ? "sequence concat" : null,
             Layer.LayerOneofCase.Slice => layer.Slice.Stride < 1 ? "a slice with stride 0" : null,
             Layer.LayerOneofCase.Custom => layer.Custom.ClassName == "Mish" ? null : $"custom layer class '{layer.Custom.ClassName}' (only 'Mish' is known)",
-            Layer.LayerOneofCase.Softmax or Layer.LayerOneofCase.Add or Layer.LayerOneofCase.Multiply or Layer.LayerOneofCase.ReorganizeData => null,
+            Layer.LayerOneofCase.Softmax or Layer.LayerOneofCase.Add or Layer.LayerOneofCase.Multiply or Layer.LayerOneofCase.Min or Layer.LayerOneofCase.ReorganizeData => null,
             Layer.LayerOneofCase.None => "a layer type the runtime does not know",
             _ => $"a '{layer.LayerCase}' layer",
         };
@@ -76,6 +76,7 @@ internal static partial class Operations
         Layer.LayerOneofCase.Upsample => Upsample(layer.Upsample, inputs[0]),
         Layer.LayerOneofCase.Add => Elementwise(layer.Name, inputs, layer.Add.Alpha, multiply: false),
         Layer.LayerOneofCase.Multiply => Elementwise(layer.Name, inputs, layer.Multiply.Alpha, multiply: true),
+        Layer.LayerOneofCase.Min => Minimum(layer.Name, inputs),
         Layer.LayerOneofCase.Reshape => Reshape(layer, inputs[0]),
         Layer.LayerOneofCase.Concat => Concat(layer.Name, inputs),
         Layer.LayerOneofCase.ReorganizeData => Reorganize(layer.ReorganizeData, inputs[0]),

@@ -48,6 +48,22 @@ public sealed class CoreMLWriterTests
     }
 
     [Fact]
+    public void Write_Yolov4StableMish_NeverFeedsSoftplusFromAnythingButTheMinimum()
+    {
+        var options = new CoreMLWriterOptions { Mish = MishLowering.Stable };
+        var model = Parse(TestModel.Create("cfg/yolov4.cfg", 416, Fixtures.TempFolder(), options));
+        var producers = model.NeuralNetwork.Layers.ToDictionary(l => l.Output[0]);
+
+        var softplus = Layers(model, NeuralNetworkLayer.LayerOneofCase.Activation)
+            .Where(l => l.Activation.NonlinearityTypeCase == ActivationParams.NonlinearityTypeOneofCase.Softplus).ToList();
+
+        Assert.Equal(1, model.SpecificationVersion);
+        Assert.Equal(72, softplus.Count);
+        Assert.All(softplus, l => Assert.Equal(NeuralNetworkLayer.LayerOneofCase.Min, producers[l.Input[0]].LayerCase));
+        Assert.Empty(Layers(model, NeuralNetworkLayer.LayerOneofCase.Custom));
+    }
+
+    [Fact]
     public void Write_ConvWeights_AreDarknetWeightsWithBatchNormFoldedInDouble()
     {
         var m = TestModel.Create("cfg/yolov3-tiny.cfg", null, Fixtures.TempFolder());

@@ -29,6 +29,7 @@ public sealed class OpenCvParityTests(ITestOutputHelper log)
             if (File.ReadAllText(Fixtures.Shared(cfg)).Contains("activation=mish", StringComparison.Ordinal))
             {
                 data.Add(cfg, size, "native");
+                data.Add(cfg, size, "stable");
             }
         }
 
@@ -40,7 +41,7 @@ public sealed class OpenCvParityTests(ITestOutputHelper log)
     public void Runtime_SeededZooModel_MatchesOpenCv(string cfg, int size, string mish)
     {
         var folder = Fixtures.TempFolder();
-        var options = new CoreMLWriterOptions { Mish = mish == "native" ? MishLowering.Native : MishLowering.CustomLayer };
+        var options = new CoreMLWriterOptions { Mish = Enum.Parse<MishLowering>(mish == "custom" ? "CustomLayer" : mish, ignoreCase: true) };
         var model = TestModel.Create(cfg, size, folder, options);
         var pixels = Fixtures.SyntheticImage(3, size, size);
 
