@@ -8,7 +8,7 @@ namespace Yolo4Convert.Keras;
 /// (variable-length by default), but Keras' name arrays must be fixed-length byte strings while model_config, far
 /// over 64 KiB, must stay variable-length. So the name arrays are written as opaque elements of the same byte
 /// size, and this pass turns their datatype into a null-padded ASCII string of that size, in place, then refreshes
-/// the checksum of the object-header chunk (Jenkins lookup3, as HDF5 computes it).
+/// the checksum of the object-header chunk (lookup3, as HDF5 computes it).
 /// </summary>
 internal static class Hdf5FixedStrings
 {
@@ -86,7 +86,7 @@ internal static class Hdf5FixedStrings
         BinaryPrimitives.WriteUInt32LittleEndian(file.AsSpan(end), Lookup3(file.AsSpan(start, end - start)));
     }
 
-    /// <summary>Bob Jenkins' lookup3 hashlittle with initval 0, HDF5's metadata checksum.</summary>
+    /// <summary>The lookup3 hash (hashlittle, initval 0): HDF5's metadata checksum.</summary>
     internal static uint Lookup3(ReadOnlySpan<byte> key)
     {
         uint a, b, c;

@@ -168,7 +168,7 @@ public sealed class KerasH5WriterTests(ITestOutputHelper log)
     [Fact]
     public void Lookup3_KnownVectors()
     {
-        // Published test values of Bob Jenkins' lookup3 hashlittle (initval 0).
+        // Published test values of the lookup3 hashlittle function (initval 0).
         Assert.Equal(0xdeadbeefu, Hdf5FixedStrings.Lookup3([]));
         Assert.Equal(0x17770551u, Hdf5FixedStrings.Lookup3("Four score and seven years ago"u8));
     }
