@@ -18,6 +18,7 @@ internal sealed class CoreMLEmitter
     private readonly Dictionary<int, string> _headOutputs;
     private readonly string[] _blobs;
     private readonly NeuralNetwork _nn = new();
+    private float[] _scratch = [];
 
     public CoreMLEmitter(WeightedNetwork weighted, ShapedNetwork shaped, CoreMLWriterOptions options, Dictionary<int, string> headOutputs)
     {
@@ -98,7 +99,15 @@ internal sealed class CoreMLEmitter
         var input = _shaped.InputShape(c);
         var output = _shaped.Shapes[c.Index];
         var weights = _weighted.Weights[c.Index] ?? throw new InvalidOperationException($"layer {c.Index} has no weights");
-        var (kernel, bias) = BatchNormFolding.Fold(weights, _options.BatchNormEpsilon);
+        // One scratch buffer serves every layer: the folded kernel only passes through on its way into the message.
+        if (_scratch.Length < weights.Kernel.Length)
+        {
+            _scratch = GC.AllocateUninitializedArray<float>(weights.Kernel.Length);
+        }
+
+        var kernel = _scratch.AsSpan(0, weights.Kernel.Length);
+        var bias = new float[c.Filters];
+        BatchNormFolding.Fold(weights, _options.BatchNormEpsilon, kernel, bias);
         var p = new ConvolutionLayerParams
         {
             OutputChannels = (ulong)c.Filters,
@@ -111,7 +120,12 @@ internal sealed class CoreMLEmitter
         p.KernelSize.Add([(ulong)c.Size, (ulong)c.Size]);
         p.Stride.Add([(ulong)c.StrideY, (ulong)c.StrideX]);
         p.DilationFactor.Add([(ulong)c.Dilation, (ulong)c.Dilation]);
-        p.Weights.FloatValue.AddRange(kernel);
+        p.Weights.FloatValue.Capacity = kernel.Length;
+        foreach (var v in kernel)
+        {
+            p.Weights.FloatValue.Add(v);
+        }
+
         p.Bias.FloatValue.AddRange(bias);
         if (_options.NaiveSamePadding && c.Padding > 0)
         {

@@ -15,28 +15,41 @@ public static class BatchNormFolding
     public static (float[] Kernel, float[] Bias) Fold(ConvWeights weights, double epsilon = DarknetEpsilon)
     {
         ArgumentNullException.ThrowIfNull(weights);
-        if (weights.BatchNorm is not { } bn)
+        if (weights.BatchNorm is null)
         {
             return (weights.Kernel, weights.Biases);
         }
 
+        var kernel = GC.AllocateUninitializedArray<float>(weights.Kernel.Length);
+        var bias = new float[weights.Biases.Length];
+        Fold(weights, epsilon, kernel, bias);
+        return (kernel, bias);
+    }
+
+    /// <summary>Writes the folded kernel (OIHW) and bias into caller-owned buffers (no allocation).</summary>
+    public static void Fold(ConvWeights weights, double epsilon, Span<float> kernel, Span<float> bias)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        if (weights.BatchNorm is not { } bn)
+        {
+            weights.Kernel.CopyTo(kernel);
+            weights.Biases.CopyTo(bias);
+            return;
+        }
+
         var filters = weights.Biases.Length;
         var perFilter = weights.Kernel.Length / filters;
-        var kernel = GC.AllocateUninitializedArray<float>(weights.Kernel.Length);
-        var bias = new float[filters];
         for (var o = 0; o < filters; o++)
         {
             var std = Math.Sqrt(bn.Variance[o] + epsilon);
             var f = bn.Scales[o] / std;
             bias[o] = (float)(weights.Biases[o] - (bn.Scales[o] * bn.Mean[o] / std));
             var src = weights.Kernel.AsSpan(o * perFilter, perFilter);
-            var dst = kernel.AsSpan(o * perFilter, perFilter);
+            var dst = kernel.Slice(o * perFilter, perFilter);
             for (var i = 0; i < perFilter; i++)
             {
                 dst[i] = (float)(src[i] * f);
             }
         }
-
-        return (kernel, bias);
     }
 }
