@@ -86,10 +86,11 @@ internal static class ConvertCommand
                 },
             };
             CoreMLWriter writer;
+            IReadOnlyList<HeadDescription> heads;
             try
             {
                 writer = new CoreMLWriter(options);
-                writer.DescribeHeads(shaped);
+                heads = writer.DescribeHeads(shaped);
             }
             catch (ArgumentException ex)
             {
@@ -104,7 +105,6 @@ internal static class ConvertCommand
 
             var result = kerasOnly ? null : AtomicFile.Write(outputFile.ToString(), stream => writer.Write(weighted, shaped, stream));
             var seconds = watch.Elapsed.TotalSeconds;
-            var heads = writer.DescribeHeads(shaped);
             long Size(FileInfo f) => new FileInfo(f.FullName).Length;
             if (parse.GetValue(json))
             {

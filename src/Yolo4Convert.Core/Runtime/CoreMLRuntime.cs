@@ -18,6 +18,7 @@ public sealed class CoreMLRuntime
     private readonly NeuralNetwork _network;
     private readonly NeuralNetworkImageScaler _scaler;
     private readonly Dictionary<string, int> _lastUse = new(StringComparer.Ordinal);
+    private readonly Operations.ConvKernel?[] _kernels;
 
     private CoreMLRuntime(Model model, string fileName)
     {
@@ -57,10 +58,12 @@ public sealed class CoreMLRuntime
             description.Metadata?.UserDefined.ToImmutableDictionary() ?? ImmutableDictionary<string, string>.Empty,
             description.Metadata?.ShortDescription ?? string.Empty);
 
+        _kernels = new Operations.ConvKernel?[_network.Layers.Count];
         for (var i = 0; i < _network.Layers.Count; i++)
         {
             var layer = _network.Layers[i];
             Operations.Check(layer);
+            _kernels[i] = Operations.ConvKernel.For(layer);
             foreach (var name in layer.Input)
             {
                 _lastUse[name] = i;
@@ -120,7 +123,7 @@ public sealed class CoreMLRuntime
             var layer = _network.Layers[i];
             var inputs = layer.Input.Select(n => blobs.TryGetValue(n, out var t) ? t
                 : throw new DarknetFormatException($"layer '{layer.Name}' reads blob '{n}', which no earlier layer produces.", null)).ToArray();
-            blobs[layer.Output[0]] = Operations.Run(layer, inputs);
+            blobs[layer.Output[0]] = Operations.Run(layer, inputs, _kernels[i]);
             foreach (var name in layer.Input)
             {
                 if (_lastUse[name] == i && !outputs.Contains(name))

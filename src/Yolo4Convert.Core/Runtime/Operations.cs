@@ -67,9 +67,18 @@ internal static partial class Operations
     private static (int H, int W) Pair(Google.Protobuf.Collections.RepeatedField<ulong> v, int fallback) =>
         v.Count == 2 ? ((int)v[0], (int)v[1]) : (fallback, fallback);
 
-    public static Tensor Run(Layer layer, Tensor[] inputs) => layer.LayerCase switch
+    /// <summary>A convolution's weights and bias as plain arrays, copied out of the message once per model.</summary>
+    public sealed record ConvKernel(float[] Weights, float[]? Bias)
     {
-        Layer.LayerOneofCase.Convolution => Convolution(layer.Convolution, inputs[0]),
+        public static ConvKernel? For(Layer layer) => layer.LayerCase != Layer.LayerOneofCase.Convolution ? null : new(
+            [.. layer.Convolution.Weights.FloatValue],
+            layer.Convolution.HasBias && layer.Convolution.Bias is { } bias ? [.. bias.FloatValue] : null);
+    }
+
+    /// <summary>Evaluates one layer; convolutions take their weights from <paramref name="kernel"/>.</summary>
+    public static Tensor Run(Layer layer, Tensor[] inputs, ConvKernel? kernel) => layer.LayerCase switch
+    {
+        Layer.LayerOneofCase.Convolution => Convolution(layer.Convolution, inputs[0], kernel!),
         Layer.LayerOneofCase.Pooling => Pooling(layer.Pooling, inputs[0]),
         Layer.LayerOneofCase.Activation => Activation(layer.Activation, inputs[0]),
         Layer.LayerOneofCase.Softmax => Softmax(inputs[0]),
@@ -107,7 +116,7 @@ internal static partial class Operations
         return (((h + pad.Top + pad.Bottom - kh) / sh) + 1, ((w + pad.Left + pad.Right - kw) / sw) + 1, pad);
     }
 
-    private static Tensor Convolution(ConvolutionLayerParams p, Tensor x)
+    private static Tensor Convolution(ConvolutionLayerParams p, Tensor x, ConvKernel kernel)
     {
         var k = Pair(p.KernelSize, 3).H;
         var (sh, sw) = Pair(p.Stride, 1);
@@ -123,13 +132,9 @@ internal static partial class Operations
 
         var (outH, outW, pad) = Geometry(x.H, x.W, keff, keff, sh, sw, p.Valid, p.Same);
         var y = new Tensor(new TensorShape(outC, outH, outW));
-        var weights = p.Weights.FloatValue;
-        var bias = p.HasBias && p.Bias is not null ? p.Bias.FloatValue : null;
         var n = outH * outW;
         var kdim = kc * k * k;
-        var w = new float[weights.Count];
-        weights.CopyTo(w, 0);
-        var b = bias is null ? null : bias.ToArray();
+        var (w, b) = (kernel.Weights, kernel.Bias);
 
         if (groups > 1 && groups == x.C && kc == 1 && outC == groups)
         {
