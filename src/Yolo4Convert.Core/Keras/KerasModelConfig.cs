@@ -24,13 +24,14 @@ internal static class KerasModelConfig
                 config[key] = value?.DeepClone();
             }
 
+            // Every Add takes a JsonNode: the generic Add<T> would wrap values by reflection (not trim-safe).
             var inbound = new JsonArray();
             if (layer.Inbound.Count > 0)
             {
-                inbound.Add(new JsonArray([.. layer.Inbound.Select(name => (JsonNode)new JsonArray(name, 0, 0, new JsonObject()))]));
+                inbound.Add((JsonNode)new JsonArray([.. layer.Inbound.Select(name => (JsonNode)new JsonArray(name, 0, 0, new JsonObject()))]));
             }
 
-            layers.Add(new JsonObject
+            layers.Add((JsonNode)new JsonObject
             {
                 ["class_name"] = layer.ClassName,
                 ["config"] = config,
