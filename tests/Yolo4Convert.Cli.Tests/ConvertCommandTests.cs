@@ -168,7 +168,19 @@ public sealed class ConvertCommandTests
         process.WaitForExit();
 
         Assert.Equal(0, process.ExitCode);
-        Assert.Equal("0.1.0", stdout.Trim());
+        Assert.Equal("0.1.0" + (GitCommit() is { } commit ? "+" + commit : string.Empty), stdout.Trim());
+    }
+
+    // The commit checked out, or null outside a git clone (then the version has no "+commit").
+    private static string? GitCommit()
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Fixtures.RepoRoot };
+        info.ArgumentList.Add("rev-parse");
+        info.ArgumentList.Add("HEAD");
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return process.ExitCode == 0 ? stdout.Trim() : null;
     }
 
     [Fact]

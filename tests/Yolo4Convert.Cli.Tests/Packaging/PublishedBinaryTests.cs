@@ -1,0 +1,159 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Yolo4Convert.Tests;
+
+namespace Yolo4Convert.Cli.Tests.Packaging;
+
+/// <summary>
+/// The Native AOT linux-x64 binary from .ci/pack against the JIT build under test (run in-process): same bytes, same
+/// detections, and no .NET installation needed.
+/// </summary>
+[Trait("Category", "Packaging")]
+public sealed class PublishedBinaryTests
+{
+    public static TheoryData<string, string> Models() => new()
+    {
+        { "samples/demo.cfg", "samples/demo.weights" },
+        { Fixtures.RealModelCfg, Fixtures.RealModelWeights },
+    };
+
+    private static string Input(string relative) =>
+        relative.StartsWith("samples/", StringComparison.Ordinal) ? Fixtures.Repo(relative) : Fixtures.Shared(relative);
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void PublishedBinary_Convert_WritesTheJitBuildsMlmodelAndH5ByteForByte(string cfg, string weights)
+    {
+        var binary = Artifacts.LinuxBinary;
+        var folder = Fixtures.TempFolder();
+        string[] Args(string name) => [Input(cfg), Input(weights), Path.Combine(folder, name + ".mlmodel"), "--keras", Path.Combine(folder, name + ".h5")];
+
+        var jit = CliRunner.Run(Args("jit"));
+        var aot = Artifacts.Run(binary, Args("aot"));
+
+        Assert.True(jit.Exit == 0, jit.Err);
+        Assert.True(aot.Exit == 0, aot.Err);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(folder, "jit.mlmodel")), File.ReadAllBytes(Path.Combine(folder, "aot.mlmodel")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(folder, "jit.h5")), File.ReadAllBytes(Path.Combine(folder, "aot.h5")));
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void PublishedBinary_Inspect_PrintsWhatTheJitBuildPrints(string cfg, string weights)
+    {
+        var binary = Artifacts.LinuxBinary;
+        foreach (var extra in new[] { Array.Empty<string>(), ["--json"] })
+        {
+            string[] args = ["inspect", Input(cfg), Input(weights), .. extra];
+
+            var jit = CliRunner.Run(args);
+            var aot = Artifacts.Run(binary, args);
+
+            Assert.Equal(0, jit.Exit);
+            Assert.Equal((jit.Exit, jit.Out, jit.Err), aot);
+        }
+    }
+
+    [Fact]
+    public void PublishedBinary_Detect_FindsTheJitBuildsObjectsAndWritesAPng()
+    {
+        var binary = Artifacts.LinuxBinary;
+        var folder = Fixtures.TempFolder();
+        var model = Path.Combine(folder, "yolo-fastest.mlmodel");
+        Assert.Equal(0, CliRunner.Run(Fixtures.Shared(Fixtures.RealModelCfg), Fixtures.Shared(Fixtures.RealModelWeights), model,
+            "--names", Fixtures.Shared("cfg/coco.names")).Exit);
+        var png = Path.Combine(folder, "boxes.png");
+        string[] args = ["detect", model, Fixtures.Shared(Fixtures.DogImage), "--json"];
+
+        var jit = CliRunner.Run(args);
+        var aot = Artifacts.Run(binary, [.. args, "--out", png]);
+
+        Assert.True(jit.Exit == 0, jit.Err);
+        Assert.True(aot.Exit == 0, aot.Err);
+        AssertSameDetections(jit.Out, aot.Out);
+        Assert.Contains(Boxes(aot.Out), b => b.Label == "dog");
+        AssertPng(png, 768, 576);
+    }
+
+    [Fact]
+    public void PublishedBinary_WithTheDotnetInstallFolderHidden_ConvertsAndDetects()
+    {
+        var binary = Artifacts.LinuxBinary;
+        // The folder of the runtime running these tests, e.g. /usr/share/dotnet (…/shared/Microsoft.NETCore.App/10.0.x/).
+        var dotnetRoot = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
+        Assert.True(File.Exists(Path.Combine(dotnetRoot, "dotnet")), $"no dotnet host in {dotnetRoot}");
+        var folder = Fixtures.TempFolder();
+        var model = Path.Combine(folder, "aot.mlmodel");
+        var png = Path.Combine(folder, "boxes.png");
+        // A private mount namespace with an empty tmpfs over the install folder: no host, no runtime, no SDK. An apphost
+        // would fall back to that folder, so merely unsetting DOTNET_ROOT and PATH would prove nothing.
+        const string Script = """
+            set -e
+            mount -t tmpfs tmpfs "$1"
+            if [ -e "$1/dotnet" ] || [ -e "$1/shared" ] || dotnet --info >/dev/null 2>&1; then echo "the .NET install is still visible" >&2; exit 90; fi
+            bin=$2; shift 2
+            "$bin" "$1" "$2" "$3"
+            exec "$bin" detect "$3" "$4" --out "$5" --json
+            """;
+
+        var hidden = Artifacts.Run("unshare", "--mount", "sh", "-c", Script, "sh", dotnetRoot, binary,
+            Fixtures.Shared(Fixtures.RealModelCfg), Fixtures.Shared(Fixtures.RealModelWeights), model, Fixtures.Shared(Fixtures.DogImage), png);
+
+        Assert.True(hidden.Exit == 0, $"exit {hidden.Exit}: {hidden.Err}");
+        Assert.True(File.Exists(Path.Combine(dotnetRoot, "dotnet")), "the install folder must be hidden only inside the namespace");
+        var jitModel = Path.Combine(folder, "jit.mlmodel");
+        Assert.Equal(0, CliRunner.Run(Fixtures.Shared(Fixtures.RealModelCfg), Fixtures.Shared(Fixtures.RealModelWeights), jitModel).Exit);
+        Assert.Equal(File.ReadAllBytes(jitModel), File.ReadAllBytes(model));
+        var jit = CliRunner.Run("detect", jitModel, Fixtures.Shared(Fixtures.DogImage), "--json");
+        var converted = hidden.Out[..(hidden.Out.IndexOf('\n', StringComparison.Ordinal) + 1)];
+        Assert.StartsWith($"wrote {model}: 131 Darknet layers", converted, StringComparison.Ordinal);
+        AssertSameDetections(jit.Out, hidden.Out[converted.Length..]);
+        AssertPng(png, 768, 576);
+    }
+
+    [Fact]
+    public void PublishedBinary_AloneInAFolder_ConvertsWithoutTheSkiaLibrary()
+    {
+        // Only image reading and drawing (detect, verify --image) need libSkiaSharp.so beside the executable.
+        var folder = Fixtures.TempFolder();
+        var alone = Path.Combine(folder, "yolo4convert");
+        File.Copy(Artifacts.LinuxBinary, alone);
+        var model = Path.Combine(folder, "demo.mlmodel");
+
+        var (exit, _, stderr) = Artifacts.Run(alone, Fixtures.Repo("samples/demo.cfg"), Fixtures.Repo("samples/demo.weights"), model);
+
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(["demo.mlmodel", "yolo4convert"], Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    private sealed record Box(string Label, double Left, double Top, double Width, double Height);
+
+    private static List<Box> Boxes(string json) =>
+        [.. JsonDocument.Parse(json).RootElement.EnumerateArray().Select(b => new Box(
+            b.GetProperty("label").GetString()!, b.GetProperty("left").GetDouble(), b.GetProperty("top").GetDouble(),
+            b.GetProperty("width").GetDouble(), b.GetProperty("height").GetDouble()))];
+
+    // Same classes and boxes within 0.5 px, matched one to one (ties in confidence may list them in another order).
+    private static void AssertSameDetections(string expectedJson, string actualJson)
+    {
+        var expected = Boxes(expectedJson);
+        var actual = Boxes(actualJson);
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected.Count, actual.Count);
+        foreach (var e in expected)
+        {
+            var match = actual.FirstOrDefault(a => a.Label == e.Label && Math.Abs(a.Left - e.Left) <= 0.5 && Math.Abs(a.Top - e.Top) <= 0.5
+                && Math.Abs(a.Width - e.Width) <= 0.5 && Math.Abs(a.Height - e.Height) <= 0.5);
+            Assert.True(match is not null, $"no detection like {e} in:\n{actualJson}");
+            actual.Remove(match);
+        }
+    }
+
+    private static void AssertPng(string path, int width, int height)
+    {
+        var bytes = File.ReadAllBytes(path);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
+        Assert.Equal(width, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)));
+        Assert.Equal(height, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20)));
+    }
+}
