@@ -36,12 +36,7 @@ internal static class Artifacts
     {
         get
         {
-            var path = Path.Combine(Folder, "linux-x64", "yolo4convert");
-            if (!File.Exists(path))
-            {
-                throw new InvalidOperationException($"{path} is missing. Run .ci/pack first (.ci/run does).");
-            }
-
+            var path = Require("linux-x64/yolo4convert");
             var version = Run(path, "--version").Out.Trim();
             if (version != JitVersion)
             {
@@ -50,6 +45,13 @@ internal static class Artifacts
 
             return path;
         }
+    }
+
+    /// <summary>A file under artifacts/; throws when .ci/pack has not made it.</summary>
+    public static string Require(string relative)
+    {
+        var path = Path.Combine(Folder, relative);
+        return File.Exists(path) ? path : throw new InvalidOperationException($"{path} is missing. Run .ci/pack first (.ci/run does).");
     }
 
     /// <summary>Runs a program with arguments and returns its exit code and output.</summary>

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Yolo4Convert.Tests;
@@ -126,6 +127,31 @@ public sealed class PublishedBinaryTests
         Assert.Equal(["demo.mlmodel", "yolo4convert"], Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public void CrossBuiltBinaries_AreSingleFilesForAppleSiliconAndWindowsX64WithSkiaInside()
+    {
+        // Built by .ci/pack, not run here: a signed Mach-O for arm64 and a PE for x86-64, each bundling libSkiaSharp.
+        var mac = File.ReadAllBytes(Artifacts.Require("osx-arm64/yolo4convert"));
+        Assert.Equal(0xFEEDFACFu, BinaryPrimitives.ReadUInt32LittleEndian(mac));
+        Assert.Equal(0x0100000Cu, BinaryPrimitives.ReadUInt32LittleEndian(mac.AsSpan(4))); // CPU_TYPE_ARM64
+        var commands = BinaryPrimitives.ReadUInt32LittleEndian(mac.AsSpan(16));
+        var offset = 32;
+        var signed = false;
+        for (var i = 0; i < commands; i++)
+        {
+            signed |= BinaryPrimitives.ReadUInt32LittleEndian(mac.AsSpan(offset)) == 0x1D; // LC_CODE_SIGNATURE
+            offset += (int)BinaryPrimitives.ReadUInt32LittleEndian(mac.AsSpan(offset + 4));
+        }
+
+        Assert.True(signed, "the osx-arm64 binary has no code signature; Apple silicon refuses to run unsigned code");
+        Assert.True(mac.AsSpan().IndexOf("libSkiaSharp.dylib"u8) >= 0);
+
+        var windows = File.ReadAllBytes(Artifacts.Require("win-x64/yolo4convert.exe"));
+        var peHeader = BinaryPrimitives.ReadInt32LittleEndian(windows.AsSpan(0x3C));
+        Assert.Equal(0x8664, BinaryPrimitives.ReadUInt16LittleEndian(windows.AsSpan(peHeader + 4)));
+        Assert.True(windows.AsSpan().IndexOf("libSkiaSharp.dll"u8) >= 0);
+    }
+
     private sealed record Box(string Label, double Left, double Top, double Width, double Height);
 
     private static List<Box> Boxes(string json) =>
@@ -153,7 +179,7 @@ public sealed class PublishedBinaryTests
     {
         var bytes = File.ReadAllBytes(path);
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
-        Assert.Equal(width, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)));
-        Assert.Equal(height, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20)));
+        Assert.Equal(width, BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)));
+        Assert.Equal(height, BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20)));
     }
 }
