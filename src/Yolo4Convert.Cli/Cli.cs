@@ -44,9 +44,15 @@ internal static class Cli
         }
 
         var parse = root.Parse(args);
+        var help = UsageErrors.HelpCommand(parse.CommandResult.Command);
         if (parse.Errors.Count > 0 && parse.Action is ParseErrorAction)
         {
-            return report.Write(ExitCodes.Usage, $"error: {UsageErrors.Describe(parse)} See '{UsageErrors.HelpCommand(parse.CommandResult.Command)}'.");
+            return report.Write(ExitCodes.Usage, $"error: {UsageErrors.Describe(parse)} See '{help}'.");
+        }
+
+        if (parse.Action == parse.CommandResult.Command.Action && UsageErrors.OptionLikeArgument(parse) is { } option)
+        {
+            return report.Write(ExitCodes.Usage, $"error: {option} See '{help}'.");
         }
 
         return parse.Invoke(configuration);

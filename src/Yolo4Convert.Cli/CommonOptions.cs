@@ -98,6 +98,7 @@ internal static class CommonOptions
         return new Option<int>(name)
         {
             Description = description,
+            HelpName = "N",
             DefaultValueFactory = _ => defaultValue,
             CustomParser = result =>
             {

@@ -26,8 +26,8 @@ internal static class TempFiles
                 return;
             }
 
-            Registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Abort(context, 130)));
-            Registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Abort(context, 143)));
+            Registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Abort(context, "SIGINT", 130)));
+            Registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Abort(context, "SIGTERM", 143)));
         }
     }
 
@@ -87,19 +87,24 @@ internal static class TempFiles
         }
     }
 
-    private static void Abort(PosixSignalContext context, int exitCode)
+    private static void Abort(PosixSignalContext context, string name, int exitCode)
     {
+        var removed = 0;
         lock (Gate)
         {
             _aborting = true;
             foreach (var path in Live)
             {
                 TryDelete(path);
+                removed++;
             }
 
             Live.Clear();
         }
 
+        Console.Error.WriteLine(removed > 0
+            ? $"error: interrupted by {name}; the output was not written (temporary files removed)."
+            : $"error: interrupted by {name}.");
         context.Cancel = true;
         Environment.Exit(exitCode);
     }

@@ -29,6 +29,25 @@ internal static partial class UsageErrors
         return guess is null ? null : $"unknown command '{args[0]}'. Did you mean '{guess}'?";
     }
 
+    /// <summary>
+    /// An argument that looks like an option (<c>inspect a.cfg --jsn</c> would take <c>--jsn</c> for the optional
+    /// WEIGHTS): reported as an unknown option rather than a missing file.
+    /// </summary>
+    public static string? OptionLikeArgument(ParseResult parse)
+    {
+        var command = parse.CommandResult.Command;
+        foreach (var argument in command.Arguments)
+        {
+            if (parse.GetResult(argument) is ArgumentResult result
+                && result.Tokens.FirstOrDefault(t => t.Value.StartsWith("--", StringComparison.Ordinal) && t.Value.Length > 2) is { } token)
+            {
+                return UnknownOption(parse, token.Value);
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The one-line message (without "error: ") for a parse result that has errors.</summary>
     public static string Describe(ParseResult parse)
     {
@@ -39,11 +58,7 @@ internal static partial class UsageErrors
             var token = parse.UnmatchedTokens[0];
             if (token.StartsWith('-') && token.Length > 1)
             {
-                var names = OptionsOf(parse).SelectMany(o => o.Aliases.Append(o.Name)).Where(n => n.StartsWith('-')).Distinct().ToList();
-                var guess = Closest(token, names);
-                return guess is null
-                    ? $"unknown option '{token}' for {Name(command)}. {usage}"
-                    : $"unknown option '{token}'. Did you mean '{guess}'?";
+                return UnknownOption(parse, token);
             }
 
             if (command.Parents.Any() is false && MistypedSubcommand((RootCommand)command, [token]) is { } typo)
@@ -145,6 +160,16 @@ internal static partial class UsageErrors
         }
 
         return d[a.Length, b.Length];
+    }
+
+    private static string UnknownOption(ParseResult parse, string token)
+    {
+        var names = OptionsOf(parse).SelectMany(o => o.Aliases.Append(o.Name)).Where(n => n.StartsWith('-')).Distinct().ToList();
+        var guess = Closest(token, names);
+        var command = parse.CommandResult.Command;
+        return guess is null
+            ? $"unknown option '{token}' for {Name(command)}. Usage: {Usage(command)}."
+            : $"unknown option '{token}'. Did you mean '{guess}'?";
     }
 
     private static IEnumerable<Option> OptionsOf(ParseResult parse)
