@@ -40,11 +40,7 @@ internal static class TempFiles
             var path = Path.Combine(folder, name);
             lock (Gate)
             {
-                if (_aborting)
-                {
-                    throw new OperationCanceledException("the run was interrupted.");
-                }
-
+                WaitIfAborting();
                 try
                 {
                     var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
@@ -64,11 +60,7 @@ internal static class TempFiles
     {
         lock (Gate)
         {
-            if (_aborting)
-            {
-                throw new OperationCanceledException("the run was interrupted.");
-            }
-
+            WaitIfAborting();
             foreach (var (temp, target) in files)
             {
                 File.Move(temp, target, overwrite: true);
@@ -107,6 +99,16 @@ internal static class TempFiles
             : $"error: interrupted by {name}.");
         context.Cancel = true;
         Environment.Exit(exitCode);
+    }
+
+    // Once a signal has removed the temporaries, the process is exiting: nothing new may be created or committed,
+    // and nothing else is printed.
+    private static void WaitIfAborting()
+    {
+        if (_aborting)
+        {
+            Thread.Sleep(Timeout.Infinite);
+        }
     }
 
     private static void TryDelete(string path)
