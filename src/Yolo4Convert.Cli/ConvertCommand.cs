@@ -57,6 +57,11 @@ internal static class ConvertCommand
                 throw new UsageException($"OUTPUT '{outputFile.Name}' should end in .mlmodel (Core ML) or .h5 (Keras).");
             }
 
+            if (kerasOnly && parse.GetValue(keras) is not null)
+            {
+                throw new UsageException($"OUTPUT '{outputFile.Name}' is already the Keras file; --keras is for writing a .h5 beside a .mlmodel OUTPUT.");
+            }
+
             var kerasFile = kerasOnly ? outputFile : parse.GetValue(keras);
             if (kerasFile is not null && !kerasFile.Extension.Equals(".h5", StringComparison.OrdinalIgnoreCase))
             {

@@ -26,8 +26,15 @@ internal static class TempFiles
                 return;
             }
 
-            Registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Abort(context, "SIGINT", 130)));
-            Registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Abort(context, "SIGTERM", 143)));
+            try
+            {
+                Registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Abort(context, "SIGINT", 130)));
+                Registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Abort(context, "SIGTERM", 143)));
+            }
+            catch (PlatformNotSupportedException)
+            {
+                // Without signal handling a temporary may remain after a kill; the output itself is still never damaged.
+            }
         }
     }
 

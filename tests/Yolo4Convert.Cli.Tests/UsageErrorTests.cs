@@ -92,6 +92,17 @@ public sealed class UsageErrorTests
     }
 
     [Fact]
+    public void Keras_BesideAnH5Output_IsAUsageError()
+    {
+        var folder = Fixtures.TempFolder();
+
+        var line = CliAssert.OneErrorLine(CliRunner.Run(Sample("demo.cfg"), Sample("demo.weights"), Path.Combine(folder, "a.h5"), "--keras", Path.Combine(folder, "b.h5")), 1);
+
+        Assert.Equal("error: OUTPUT 'a.h5' is already the Keras file; --keras is for writing a .h5 beside a .mlmodel OUTPUT. See 'yolo4convert --help'.", line);
+        Assert.Empty(Directory.GetFiles(folder));
+    }
+
+    [Fact]
     public void Size_InRange_StillConverts()
     {
         var (exit, stdout, _) = CliRunner.Run("inspect", Sample("demo.cfg"), "--size", "320x192");
