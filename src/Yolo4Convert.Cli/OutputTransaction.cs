@@ -45,9 +45,10 @@ internal sealed class OutputTransaction : IDisposable
 
             foreach (var input in ins)
             {
-                if (file is not null && input.Id == file)
+                var samePath = Path.GetFullPath(input.Path) == full;
+                if (samePath || (file is not null && input.Id == file))
                 {
-                    var how = Path.GetFullPath(input.Path) == full ? string.Empty : " (through a link)";
+                    var how = samePath ? string.Empty : " (through a link)";
                     throw new UsageException(
                         $"{role} '{path}' is the same file as {input.Role} '{input.Path}'{how}; writing it would destroy the input. Hint: choose another output path.",
                         suggestHelp: false);

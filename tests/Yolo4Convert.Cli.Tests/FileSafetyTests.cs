@@ -54,6 +54,18 @@ public sealed class FileSafetyTests
         CliAssert.Unchanged(before, folder);
     }
 
+    [Fact]
+    public void Convert_OutputIsAMissingInput_IsCaughtByItsPath()
+    {
+        var folder = Folder();
+        var before = CliAssert.Snapshot(folder);
+
+        var line = CliAssert.OneErrorLine(CliRunner.Run(In(folder, "demo.cfg"), In(folder, "gone.mlmodel"), In(folder, "gone.mlmodel")), 1);
+
+        Assert.Contains("is the same file as WEIGHTS", line);
+        CliAssert.Unchanged(before, folder);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
