@@ -39,13 +39,13 @@ internal static class DetectCommand
 
             var runtime = CoreMLRuntime.Load(parse.GetRequiredValue(model).ToString());
             var info = runtime.Info;
+            var heads = HeadSpec.FromMetadata(info);
+            var classNames = namesFile is not null ? ClassNames.Read(namesFile, heads.Select(h => h.Classes).DefaultIfEmpty(0).Max(), "the model's heads")
+                : info.UserDefined.TryGetValue("classes", out var stored) ? stored.Split(',') : null;
             var original = ImageFiles.Load(imagePath);
             var letterbox = info.UserDefined.TryGetValue("input.resize", out var resize) && resize == "letterbox";
             var (pixels, toImage) = ImageFiles.Prepare(original, info.Width, info.Height, letterbox, info.Grayscale);
             var outputsByName = runtime.Run(pixels);
-            var heads = HeadSpec.FromMetadata(info);
-            var classNames = namesFile is not null ? ClassNames.Read(namesFile, heads.Select(h => h.Classes).DefaultIfEmpty(0).Max(), "the model's heads")
-                : info.UserDefined.TryGetValue("classes", out var stored) ? stored.Split(',') : null;
             var candidates = heads.SelectMany(h => YoloDecoder.Decode(h, outputsByName[h.OutputName], info.Width, info.Height, thresholdValue));
             var (kept, capped) = CappedNms.Run(candidates, iouValue, parse.GetValue(maxDetections));
             var detections = kept.Select(toImage).ToList();
