@@ -78,7 +78,7 @@ internal static partial class UsageErrors
                     return $"option '{option.Option.Name}' needs a value: {option.Option.Name} {ValueName(option.Option)}.";
                 }
 
-                return OneLine(error.Message);
+                return NotAmong(option.Option.Name, OneLine(error.Message)) ?? OneLine(error.Message);
             }
 
             if (error.SymbolResult is ArgumentResult argument && argument.Tokens.Count > 0)
@@ -184,6 +184,28 @@ internal static partial class UsageErrors
     private static string ValueName(Option option) => option.HelpName is { } help ? help
         : option.ValueType == typeof(FileInfo) ? "FILE"
         : option.Name.TrimStart('-').ToUpperInvariant();
+
+    // System.CommandLine's "Argument 'x' not recognized. Must be one of: 'a' 'b'" for AcceptOnlyFromAmong, reworded
+    // with the option's name and the nearest allowed value.
+    private static string? NotAmong(string option, string message)
+    {
+        var match = NotRecognized().Match(message);
+        if (!match.Success)
+        {
+            return null;
+        }
+
+        var value = match.Groups["value"].Value;
+        var allowed = Quoted().Matches(match.Groups["list"].Value).Select(m => m.Groups[1].Value).ToList();
+        var guess = Closest(value, allowed);
+        return $"{option} '{value}' is not one of {string.Join(", ", allowed)}." + (guess is null ? string.Empty : $" Did you mean '{guess}'?");
+    }
+
+    [GeneratedRegex(@"^Argument '(?<value>.*)' not recognized\. Must be one of:(?<list>.*)$")]
+    private static partial Regex NotRecognized();
+
+    [GeneratedRegex(@"'([^']*)'")]
+    private static partial Regex Quoted();
 
     private static string OneLine(string message)
     {

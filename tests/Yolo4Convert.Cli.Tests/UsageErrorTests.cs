@@ -30,6 +30,8 @@ public sealed class UsageErrorTests
     [InlineData(new[] { "a.cfg", "b.weights", "c.mlmodel", "--output-name", "x" }, "error: unknown option '--output-name'. Did you mean '--output-names'? See 'yolo4convert --help'.")]
     [InlineData(new[] { "detect", "m.mlmodel", "i.png", "--treshold", "0.5" }, "error: unknown option '--treshold'. Did you mean '--threshold'? See 'yolo4convert detect --help'.")]
     [InlineData(new[] { "inspect", "a.cfg", "--jsn" }, "error: unknown option '--jsn'. Did you mean '--json'? See 'yolo4convert inspect --help'.")]
+    [InlineData(new[] { "a.cfg", "b.weights", "c.mlmodel", "--mish", "nativ" }, "error: --mish 'nativ' is not one of custom, native, stable. Did you mean 'native'? See 'yolo4convert --help'.")]
+    [InlineData(new[] { "a.cfg", "b.weights", "c.mlmodel", "--mish", "fast" }, "error: --mish 'fast' is not one of custom, native, stable. See 'yolo4convert --help'.")]
     [InlineData(new[] { "detect", "m.mlmodel", "i.png", "--frobnicate" }, "error: unknown option '--frobnicate' for 'detect'. Usage: yolo4convert detect MODEL IMAGE [options]. See 'yolo4convert detect --help'.")]
     public void Typo_SuggestsTheNearestCommandOrOption(string[] args, string expected)
     {
