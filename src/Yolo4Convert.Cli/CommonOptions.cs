@@ -125,6 +125,5 @@ internal static class CommonOptions
 
     private static string Text(double v) => v.ToString(CultureInfo.InvariantCulture);
 
-    // Values echoed from the command line stay short.
-    private static string Cut(string text) => text.Length <= 40 ? text : text[..40] + "…";
+    private static string Cut(string text) => UsageErrors.Echo(text);
 }

@@ -26,7 +26,7 @@ internal static partial class UsageErrors
         }
 
         var guess = Closest(args[0], names);
-        return guess is null ? null : $"unknown command '{args[0]}'. Did you mean '{guess}'?";
+        return guess is null ? null : $"unknown command '{Echo(args[0])}'. Did you mean '{guess}'?";
     }
 
     /// <summary>
@@ -61,12 +61,7 @@ internal static partial class UsageErrors
                 return UnknownOption(parse, token);
             }
 
-            if (command.Parents.Any() is false && MistypedSubcommand((RootCommand)command, [token]) is { } typo)
-            {
-                return typo;
-            }
-
-            return $"unexpected argument '{token}'. {usage}";
+            return $"unexpected argument '{Echo(token)}'. {usage}";
         }
 
         foreach (var error in parse.Errors)
@@ -168,8 +163,8 @@ internal static partial class UsageErrors
         var guess = Closest(token, names);
         var command = parse.CommandResult.Command;
         return guess is null
-            ? $"unknown option '{token}' for {Name(command)}. Usage: {Usage(command)}."
-            : $"unknown option '{token}'. Did you mean '{guess}'?";
+            ? $"unknown option '{Echo(token)}' for {Name(command)}. Usage: {Usage(command)}."
+            : $"unknown option '{Echo(token)}'. Did you mean '{guess}'?";
     }
 
     private static IEnumerable<Option> OptionsOf(ParseResult parse)
@@ -198,7 +193,7 @@ internal static partial class UsageErrors
         var value = match.Groups["value"].Value;
         var allowed = Quoted().Matches(match.Groups["list"].Value).Select(m => m.Groups[1].Value).ToList();
         var guess = Closest(value, allowed);
-        return $"{option} '{value}' is not one of {string.Join(", ", allowed)}." + (guess is null ? string.Empty : $" Did you mean '{guess}'?");
+        return $"{option} '{Echo(value)}' is not one of {string.Join(", ", allowed)}." + (guess is null ? string.Empty : $" Did you mean '{guess}'?");
     }
 
     [GeneratedRegex(@"^Argument '(?<value>.*)' not recognized\. Must be one of:(?<list>.*)$")]
@@ -206,6 +201,13 @@ internal static partial class UsageErrors
 
     [GeneratedRegex(@"'([^']*)'")]
     private static partial Regex Quoted();
+
+    /// <summary>A token from the command line as it is echoed: at most 60 characters, control characters escaped.</summary>
+    public static string Echo(string token)
+    {
+        var cut = token.Length <= 60 ? token : token[..60] + "…";
+        return string.Concat(cut.Select(c => char.IsControl(c) ? $"\\x{(int)c:X2}" : c.ToString()));
+    }
 
     private static string OneLine(string message)
     {

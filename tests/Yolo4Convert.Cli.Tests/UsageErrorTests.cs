@@ -196,6 +196,16 @@ public sealed class UsageErrorTests
         CliAssert.Unchanged(before, folder);
     }
 
+    [Fact]
+    public void Echo_LongOrControlCharacters_IsCutAndEscaped()
+    {
+        var line = CliAssert.OneErrorLine(CliRunner.Run("detect", "m.mlmodel", "i.png", "--threshold", "1\u001b[31m" + new string('9', 500)), 1);
+
+        Assert.StartsWith("error: --threshold '1\\x1B[31m99999", line);
+        Assert.Contains("9…' is not a number", line);
+        Assert.True(line.Length < 200, line);
+    }
+
     [Theory]
     [InlineData("inspecct", "inspect", 1)]
     [InlineData("verfiy", "verify", 1)]
