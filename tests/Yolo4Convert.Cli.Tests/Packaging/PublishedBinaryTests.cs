@@ -56,6 +56,27 @@ public sealed class PublishedBinaryTests
     }
 
     [Fact]
+    public void PublishedBinary_JsonReportsOfConvertAndVerify_MatchTheJitBuildsButForTimings()
+    {
+        var binary = Artifacts.LinuxBinary;
+        var folder = Fixtures.TempFolder();
+        string[] convert = [Fixtures.Repo("samples/demo.cfg"), Fixtures.Repo("samples/demo.weights"), Path.Combine(folder, "demo.mlmodel"),
+            "--keras", Path.Combine(folder, "demo.h5"), "--json"];
+        string[] verify = ["verify", Fixtures.Repo("samples/demo.cfg"), Fixtures.Repo("samples/demo.weights"), Path.Combine(folder, "demo.mlmodel"), "--json"];
+        static string WithoutTimings(string json) => System.Text.RegularExpressions.Regex.Replace(json, @"(""\w*[sS]econds"": )[0-9.eE+-]+", "${1}0");
+
+        foreach (var args in new[] { convert, verify })
+        {
+            var jit = CliRunner.Run(args);
+            var aot = Artifacts.Run(binary, args);
+
+            Assert.True(jit.Exit == 0, jit.Err);
+            Assert.Contains("econds\": ", jit.Out, StringComparison.Ordinal);
+            Assert.Equal(WithoutTimings(jit.Out), WithoutTimings(aot.Out));
+        }
+    }
+
+    [Fact]
     public void PublishedBinary_Detect_FindsTheJitBuildsObjectsAndWritesAPng()
     {
         var binary = Artifacts.LinuxBinary;
