@@ -32,6 +32,12 @@ internal static class CommandRunner
         {
             return report.Write(ExitCodes.IO, $"error: {ex.Message}", null, ex);
         }
+        catch (Exception ex) when (ex is DllNotFoundException || ex.InnerException is DllNotFoundException)
+        {
+            // Images are read and drawn by SkiaSharp's native library, a file beside the published binary.
+            return report.Write(ExitCodes.IO, "error: SkiaSharp's native library (libSkiaSharp), which reads and draws images, could not be loaded. "
+                + "Hint: keep libSkiaSharp.so (.dylib, .dll) in the folder of the yolo4convert executable, as the published archive has it.", null, ex);
+        }
         catch (UsageException ex)
         {
             return report.Write(ExitCodes.Usage, ex.Line(parse.CommandResult.Command));

@@ -134,7 +134,7 @@ public sealed class PublishedBinaryTests
     }
 
     [Fact]
-    public void PublishedBinary_AloneInAFolder_ConvertsWithoutTheSkiaLibrary()
+    public void PublishedBinary_AloneInAFolder_ConvertsWithoutTheSkiaLibraryAndSaysWhatDetectMisses()
     {
         // Only image reading and drawing (detect, verify --image) need libSkiaSharp.so beside the executable.
         var folder = Fixtures.TempFolder();
@@ -146,6 +146,12 @@ public sealed class PublishedBinaryTests
 
         Assert.True(exit == 0, stderr);
         Assert.Equal(["demo.mlmodel", "yolo4convert"], Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+
+        var detect = Artifacts.Run(alone, "detect", model, Fixtures.Shared(Fixtures.DogImage));
+
+        Assert.Equal(4, detect.Exit);
+        Assert.StartsWith("error: SkiaSharp's native library (libSkiaSharp), which reads and draws images, could not be loaded.", detect.Err, StringComparison.Ordinal);
+        Assert.Single(detect.Err.TrimEnd().Split('\n'));
     }
 
     [Fact]
