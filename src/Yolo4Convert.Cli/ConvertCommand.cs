@@ -37,12 +37,13 @@ internal static class ConvertCommand
         var description = new Option<string?>("--description") { Description = "Metadata: short description." };
         var size = CommonOptions.Size();
         var json = CommonOptions.JsonOutput();
+        var strict = WarningOutput.Strict();
         foreach (var a in new Argument[] { cfg, weights, output })
         {
             root.Arguments.Add(a);
         }
 
-        foreach (var o in new Option[] { keras, mish, names, inputName, outputNames, size, author, license, description, json })
+        foreach (var o in new Option[] { keras, mish, names, inputName, outputNames, size, author, license, description, json, strict })
         {
             root.Options.Add(o);
         }
@@ -66,7 +67,8 @@ internal static class ConvertCommand
             var (width, height) = CommonOptions.ParseSize(parse.GetValue(size));
             var cfgFile = parse.GetRequiredValue(cfg);
             var weightsFile = parse.GetRequiredValue(weights);
-            var (shaped, weighted) = DarknetReader.Read(cfgFile.ToString(), weightsFile.ToString(), width, height);
+            var warnings = WarningOutput.Log(parse, strict);
+            var (shaped, weighted) = WarningOutput.Read(parse, warnings, () => DarknetReader.Read(cfgFile.ToString(), weightsFile.ToString(), width, height, warnings));
             var defaults = new CoreMLWriterOptions();
             var options = new CoreMLWriterOptions
             {
