@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Yolo4Convert.CoreML;
 using Yolo4Convert.Detection;
 using Yolo4Convert.Runtime;
 
@@ -31,16 +32,16 @@ internal static class DetectCommand
 
             var runtime = CoreMLRuntime.Load(parse.GetRequiredValue(model).ToString());
             var info = runtime.Info;
+            var heads = HeadSpec.FromMetadata(info);
             var imagePath = parse.GetRequiredValue(image).ToString();
             var original = ImageFiles.Load(imagePath);
             var letterbox = info.UserDefined.TryGetValue("input.resize", out var resize) && resize == "letterbox";
             var (pixels, toImage) = ImageFiles.Prepare(original, info.Width, info.Height, letterbox, info.Grayscale);
             var outputs = runtime.Run(pixels);
-            var heads = HeadSpec.FromMetadata(info);
             var candidates = heads.SelectMany(h => YoloDecoder.Decode(h, outputs[h.OutputName], info.Width, info.Height, thresholdValue));
             var detections = YoloDecoder.Nms(candidates, iouValue).Select(toImage).ToList();
             var classNames = parse.GetValue(names) is { } n ? ConvertCommand.ReadNames(n)
-                : info.UserDefined.TryGetValue("classes", out var stored) ? stored.Split(',') : null;
+                : info.UserDefined.TryGetValue(ClassNamesMetadata.Key, out var stored) ? ClassNamesMetadata.Decode(stored) : null;
             string Label(int id) => classNames is not null && id < classNames.Count ? classNames[id] : $"class{id}";
             var boxes = detections.Select(d => (
                 Label: Label(d.ClassId), d.Confidence,

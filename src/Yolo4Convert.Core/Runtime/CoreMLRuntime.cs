@@ -69,6 +69,8 @@ public sealed class CoreMLRuntime
                 _lastUse[name] = i;
             }
         }
+
+        CoreMLModelValidator.Validate(_network, Info, fileName);
     }
 
     /// <summary>The model's interface and metadata.</summary>
