@@ -52,7 +52,7 @@ internal sealed class CfgSectionReader(CfgSection section)
         if (value < min || value > max)
         {
             throw new DarknetFormatException(
-                $"[{Echo.Of(Name)}] has {key}={Echo.Of(option.Value)}; expected {what} from {min} to {max:N0}.",
+                $"[{Echo.Of(Name)}] has {key}={Echo.Of(option.Value)}; expected {what} {(min == int.MinValue ? "up to" : $"from {min} to")} {max:N0}.",
                 option.Location, "a value this far out of range is a typo or a damaged file.");
         }
 

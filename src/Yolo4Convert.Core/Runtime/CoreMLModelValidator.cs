@@ -28,8 +28,8 @@ internal static class CoreMLModelValidator
     /// <summary>Elements of one blob: what a .NET float array holds.</summary>
     public const long MaxElements = int.MaxValue;
 
-    /// <summary>Multiply-adds (convolution) or window cells (pooling) of one layer: 2^36.</summary>
-    public const long MaxWork = 1L << 36;
+    /// <summary>Multiply-adds (convolution) or window cells (pooling) of one layer: 2^34, seconds to a minute on a small machine.</summary>
+    public const long MaxWork = 1L << 34;
 
     /// <summary>Floats one layer holds at once (inputs, output, convolution columns): 2^27, 512 MiB.</summary>
     public const long MaxLayerFloats = 1L << 27;
