@@ -10,7 +10,8 @@ namespace Yolo4Convert.Benchmarks;
 /// <summary>
 /// Seeded fuzzing of the CLI, in-process and one run at a time: mutated cfgs through `inspect`, damaged .mlmodel
 /// files through `detect`. A run fails when it exits 5, prints a stack trace, outlives the timeout or raises the
-/// process' peak RSS (VmHWM, reset before each run through /proc/self/clear_refs) above the limit.
+/// process' peak RSS above the limit: VmHWM is reset before each run through /proc/self/clear_refs, and a run is
+/// charged its growth over the resident set it started with, plus the process' first baseline.
 /// Usage: fuzz SHARED_FOLDER WORK_FOLDER [--seed N] [--cfg-runs N] [--model-runs N] [--timeout S] [--rss-mb N]
 /// Prints one JSON summary on stdout; exits 0 when no run failed.
 /// </summary>
@@ -157,19 +158,25 @@ internal static partial class Fuzz
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
         File.WriteAllText("/proc/self/clear_refs", "5");
+        var before = Status("VmRSS:");
+        Baseline ??= before;
         var output = new StringWriter();
         var error = new StringWriter();
         var watch = Stopwatch.StartNew();
         var task = Task.Run(() => Cli.Cli.Invoke(args, new InvocationConfiguration { Output = output, Error = error }));
         var done = task.Wait(timeout);
         var seconds = watch.Elapsed.TotalSeconds;
-        var rss = PeakRss();
+        // What the run added to the resident set, on top of the process' first baseline: memory the GC keeps
+        // committed after an earlier large run does not count against later runs.
+        var rss = Baseline.Value + Math.Max(0, Status("VmHWM:") - before);
         return done ? (task.Result, error.ToString(), seconds, rss, false) : (-1, error.ToString(), seconds, rss, true);
     }
 
-    private static long PeakRss()
+    private static long? Baseline { get; set; }
+
+    private static long Status(string key)
     {
-        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(key, StringComparison.Ordinal));
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
     }
 
