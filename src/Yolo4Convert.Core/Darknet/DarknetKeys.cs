@@ -67,8 +67,19 @@ internal static class DarknetKeys
         }
 
         var training = TrainingOnly.TryGetValue(kind, out var t) ? t : LayerDefault;
+        var first = new Dictionary<string, CfgOption>(StringComparer.Ordinal);
         foreach (var option in section.Options)
         {
+            // option_find takes the first occurrence; Darknet reports the others as unused.
+            if (first.TryGetValue(option.Key, out var earlier))
+            {
+                warnings.Add(
+                    $"'{Echo.Of(option.Key)}' appears again in [{Echo.Of(section.Name)}] (first at line {earlier.Location.Line}, which Darknet uses); this value '{Echo.Of(option.Value)}' is ignored.",
+                    option.Location, "remove one of the two lines.");
+                continue;
+            }
+
+            first[option.Key] = option;
             if (section.Asked.Contains(option.Key) || training.Contains(option.Key))
             {
                 continue;

@@ -42,7 +42,7 @@ public sealed class CoreMLRuntime
         {
             if (o.Type?.TypeCase != FeatureType.TypeOneofCase.MultiArrayType || o.Type.MultiArrayType.Shape.Count != 3)
             {
-                throw new UnsupportedFeatureException($"output '{o.Name}' is not a rank-3 multi-array; the runtime expects raw C×H×W heads.", new SourceLocation(fileName));
+                throw new UnsupportedFeatureException($"output '{Echo.Of(o.Name)}' is not a rank-3 multi-array; the runtime expects raw C×H×W heads.", new SourceLocation(fileName));
             }
 
             var s = o.Type.MultiArrayType.Shape;

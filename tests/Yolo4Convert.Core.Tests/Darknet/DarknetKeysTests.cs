@@ -70,6 +70,15 @@ public sealed class DarknetKeysTests
     }
 
     [Fact]
+    public void Build_KeyGivenTwice_WarnsThatTheSecondIsIgnored()
+    {
+        var warning = Assert.Single(Read(Net + "[convolutional]\nfilters=16\nsize=3\nfilters=32\n").Items);
+
+        Assert.Equal("t.cfg:8:1: warning: 'filters' appears again in [convolutional] (first at line 6, which Darknet uses); this value '32' is ignored. Hint: remove one of the two lines.",
+            warning.ToString());
+    }
+
+    [Fact]
     public void Parse_LineWithoutEquals_WarnsWithItsLine()
     {
         var warning = Assert.Single(Read(Net + "[maxpool]\nsize 2\nstride=2\n").Items);
