@@ -19,11 +19,8 @@ internal static class VerifyCommand
         var weights = new Argument<FileInfo>("WEIGHTS") { Description = "The Darknet .weights the model was converted from." };
         var model = new Argument<FileInfo>("MODEL") { Description = "The .mlmodel to check." };
         var image = new Option<FileInfo?>("--image") { Description = "Image to run both on (stretched to the input size); default: a fixed synthetic pattern." };
-        var tolerance = new Option<double>("--tolerance")
-        {
-            Description = "Largest allowed |model − reference| per head, relative to the head's largest magnitude.",
-            DefaultValueFactory = _ => 1e-4,
-        };
+        var tolerance = CommonOptions.Number("--tolerance", 1e-4, 0, 1, false, false,
+            "Largest allowed |model − reference| per head, relative to the head's largest magnitude.", "1e-4");
         var json = CommonOptions.JsonOutput();
         var strict = WarningOutput.Strict();
         var command = new Command("verify", "Run the model with the built-in Core ML runtime and an independent Darknet-semantics forward pass of CFG + WEIGHTS, and report per head the largest absolute and relative difference. Exits 6 when a head differs by more than --tolerance.")
@@ -33,11 +30,9 @@ internal static class VerifyCommand
         command.SetAction(parse => CommandRunner.Run(parse, stdout =>
         {
             var limit = parse.GetValue(tolerance);
-            if (limit is <= 0 or >= 1)
-            {
-                throw new UsageException("--tolerance must be between 0 and 1 (e.g. 1e-4).");
-            }
 
+            using var progress = ProgressLine.Start(parse.InvocationConfiguration.Error, parse.GetValue(json), "verify");
+            progress.Step("reading the model, cfg and weights");
             var runtime = CoreMLRuntime.Load(parse.GetRequiredValue(model).ToString());
             var info = runtime.Info;
             var warnings = WarningOutput.Log(parse, strict);
@@ -49,9 +44,11 @@ internal static class VerifyCommand
                 : Pattern(channels, info.Height, info.Width);
 
             var watch = Stopwatch.StartNew();
+            progress.Step("running the model");
             var outputs = runtime.Run(pixels);
             var modelSeconds = watch.Elapsed.TotalSeconds;
             watch.Restart();
+            progress.Step("running the Darknet reference");
             var scaled = new Tensor(pixels.Shape, [.. pixels.Data.Select(v => v / 255f)]);
             var reference = DarknetReference.Forward(weighted, shaped, scaled);
             var referenceSeconds = watch.Elapsed.TotalSeconds;
@@ -79,6 +76,7 @@ internal static class VerifyCommand
                 rows.Add((name, layer, actual.Shape, diff.MaxAbsolute, diff.MaxRelative, diff));
             }
 
+            progress.Dispose();
             var worst = rows.Max(r => r.Rel);
             var ok = worst <= limit && !rows.Any(r => r.Diff.HasNonFinite);
             var broken = rows.Where(r => r.Diff.HasNonFinite).ToList();
