@@ -125,7 +125,7 @@ public static class DarknetWeightsReader
 
         if (text.StartsWith('<'))
         {
-            throw new DarknetFormatException($"the weights file starts with '{text[..Math.Min(5, text.Length)]}': it is an HTML page ({length} bytes), not Darknet weights.",
+            throw new DarknetFormatException($"the weights file starts with '{Echo.Of(text[..Math.Min(5, text.Length)])}': it is an HTML page ({length} bytes), not Darknet weights.",
                 SourceLocation.Bytes(fileName, 0), "the link pointed to a web page (e.g. a Google Drive or GitHub page); download the raw file.");
         }
     }
