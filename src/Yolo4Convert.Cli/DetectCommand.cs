@@ -29,17 +29,34 @@ internal static class DetectCommand
                 throw new UsageException("--threshold and --iou must be between 0 and 1.");
             }
 
-            var runtime = CoreMLRuntime.Load(parse.GetRequiredValue(model).ToString());
-            var info = runtime.Info;
+            var loaded = LoadedModel.Load(parse.GetRequiredValue(model).ToString());
+            var info = loaded.Info;
             var imagePath = parse.GetRequiredValue(image).ToString();
             var original = ImageFiles.Load(imagePath);
             var letterbox = info.UserDefined.TryGetValue("input.resize", out var resize) && resize == "letterbox";
             var (pixels, toImage) = ImageFiles.Prepare(original, info.Width, info.Height, letterbox, info.Grayscale);
-            var outputs = runtime.Run(pixels);
-            var heads = HeadSpec.FromMetadata(info);
-            var candidates = heads.SelectMany(h => YoloDecoder.Decode(h, outputs[h.OutputName], info.Width, info.Height, thresholdValue));
-            var detections = YoloDecoder.Nms(candidates, iouValue).Select(toImage).ToList();
+            IReadOnlyList<string>? modelLabels = null;
+            List<Detection.Detection> found;
+            if (loaded.Pipeline is { } pipeline)
+            {
+                // A detector pipeline decodes and suppresses inside the model: show what it returns. Thresholds given
+                // on the command line go to the model's optional inputs, as an app would pass them.
+                found = PipelineDetections.Run(pipeline, pixels,
+                    parse.GetResult(iou) is { Implicit: false } ? iouValue : null,
+                    parse.GetResult(threshold) is { Implicit: false } ? thresholdValue : null);
+                modelLabels = pipeline.Labels;
+            }
+            else
+            {
+                var outputs = loaded.Network!.Run(pixels);
+                var heads = HeadSpec.FromMetadata(info);
+                var candidates = heads.SelectMany(h => YoloDecoder.Decode(h, outputs[h.OutputName], info.Width, info.Height, thresholdValue));
+                found = YoloDecoder.Nms(candidates, iouValue);
+            }
+
+            var detections = found.Select(toImage).ToList();
             var classNames = parse.GetValue(names) is { } n ? ConvertCommand.ReadNames(n)
+                : modelLabels is { Count: > 0 } ? modelLabels
                 : info.UserDefined.TryGetValue("classes", out var stored) ? stored.Split(',') : null;
             string Label(int id) => classNames is not null && id < classNames.Count ? classNames[id] : $"class{id}";
             var boxes = detections.Select(d => (
@@ -77,7 +94,8 @@ internal static class DetectCommand
 
                 if (boxes.Count == 0)
                 {
-                    stdout.WriteLine($"no detections above {thresholdValue}");
+                    stdout.WriteLine(loaded.Pipeline is null || parse.GetResult(threshold) is { Implicit: false }
+                        ? $"no detections above {thresholdValue}" : $"no detections above the model's confidence threshold {loaded.Pipeline.Thresholds.Confidence}");
                 }
             }
 
