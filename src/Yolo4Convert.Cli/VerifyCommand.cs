@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Yolo4Convert.Darknet;
+using Yolo4Convert.Detection;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Numerics;
@@ -37,8 +38,11 @@ internal static class VerifyCommand
                 throw new UsageException("--tolerance must be between 0 and 1 (e.g. 1e-4).");
             }
 
-            var runtime = CoreMLRuntime.Load(parse.GetRequiredValue(model).ToString());
-            var info = runtime.Info;
+            var loaded = LoadedModel.Load(parse.GetRequiredValue(model).ToString());
+            var info = loaded.Info;
+
+            // A detector pipeline's raw heads are internal blobs of its decoder stage, named in the metadata.
+            var headNames = loaded.Pipeline is null ? [.. info.Outputs.Select(o => o.Name)] : HeadSpec.FromMetadata(info).Select(h => h.OutputName).ToList();
             var (shaped, weighted) = DarknetReader.Read(parse.GetRequiredValue(cfg).ToString(), parse.GetRequiredValue(weights).ToString(), info.Width, info.Height);
             var channels = info.Grayscale ? 1 : 3;
             var pixels = parse.GetValue(image) is { } file
@@ -46,7 +50,7 @@ internal static class VerifyCommand
                 : Pattern(channels, info.Height, info.Width);
 
             var watch = Stopwatch.StartNew();
-            var outputs = runtime.Run(pixels);
+            var outputs = loaded.Pipeline is { } pipeline ? pipeline.Run(pixels, keep: headNames).Decoded : loaded.Network!.Run(pixels);
             var modelSeconds = watch.Elapsed.TotalSeconds;
             watch.Restart();
             var scaled = new Tensor(pixels.Shape, [.. pixels.Data.Select(v => v / 255f)]);
@@ -54,7 +58,7 @@ internal static class VerifyCommand
             var referenceSeconds = watch.Elapsed.TotalSeconds;
 
             var rows = new List<(string Head, int Layer, TensorShape Shape, double Abs, double Rel)>();
-            foreach (var (name, shape) in info.Outputs)
+            foreach (var name in headNames)
             {
                 var layer = info.UserDefined.TryGetValue($"head.{name}.layer", out var l) ? int.Parse(l, CultureInfo.InvariantCulture)
                     : throw new DarknetFormatException($"the model's metadata does not say which layer output '{name}' comes from.", null,
@@ -81,13 +85,21 @@ internal static class VerifyCommand
                 rows.Add((name, layer, actual.Shape, abs, abs / Math.Max(expected.MaxAbs(), 1e-12)));
             }
 
-            var worst = rows.Max(r => r.Rel);
+            var decoded = loaded.Pipeline is null ? null : PipelineCheck.Compare(loaded.Pipeline, outputs, reference);
+            var worst = Math.Max(rows.Max(r => r.Rel), decoded?.Difference.Worst ?? 0);
             var ok = worst <= limit;
             if (parse.GetValue(json))
             {
                 stdout.WriteLine(Json.Serialize(new
                 {
                     heads = rows.Select(r => new { name = r.Head, layer = r.Layer, shape = new[] { r.Shape.C, r.Shape.H, r.Shape.W }, maxAbsoluteError = r.Abs, maxRelativeError = r.Rel }),
+                    decoded = decoded is null ? null : new
+                    {
+                        boxes = decoded.Boxes,
+                        maxConfidenceError = decoded.Difference.Confidence,
+                        maxCenterError = decoded.Difference.Center,
+                        maxSizeRelativeError = decoded.Difference.Size,
+                    },
                     worstRelativeError = worst,
                     tolerance = limit,
                     ok,
@@ -101,6 +113,13 @@ internal static class VerifyCommand
                 foreach (var r in rows)
                 {
                     stdout.WriteLine($"{r.Head} (layer {r.Layer}, {r.Shape}): max abs error {r.Abs.ToString("E2", CultureInfo.InvariantCulture)}, max rel error {r.Rel.ToString("E2", CultureInfo.InvariantCulture)}");
+                }
+
+                if (decoded is not null)
+                {
+                    stdout.WriteLine(
+                        $"decoded {decoded.Boxes} boxes before NMS vs Darknet's decode of the reference heads: max confidence error {decoded.Difference.Confidence.ToString("E2", CultureInfo.InvariantCulture)}, " +
+                        $"max x/y error {decoded.Difference.Center.ToString("E2", CultureInfo.InvariantCulture)}, max w/h relative error {decoded.Difference.Size.ToString("E2", CultureInfo.InvariantCulture)}");
                 }
 
                 stdout.WriteLine($"worst relative error {worst.ToString("E2", CultureInfo.InvariantCulture)} (tolerance {limit.ToString("E0", CultureInfo.InvariantCulture)}): {(ok ? "ok" : "FAIL")}");

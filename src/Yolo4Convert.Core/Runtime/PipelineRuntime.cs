@@ -74,10 +74,13 @@ public sealed class PipelineRuntime
     /// <summary>The pipeline's threshold inputs (null when the pipeline has none).</summary>
     public (string? Iou, string? Confidence) ThresholdInputs { get; }
 
+    /// <summary>The decoder stage's confidence and coordinates rows (the NMS stage's inputs).</summary>
+    public IReadOnlyList<string> DecodedNames => _nms.Inputs;
+
     /// <summary>The pipeline's confidence and coordinates output names.</summary>
     public IReadOnlyList<string> OutputNames { get; }
 
-    /// <summary>Loads a pipeline model; null when the stream holds another model type.</summary>
+    /// <summary>Prepares a parsed pipeline model.</summary>
     internal static PipelineRuntime FromModel(Model model, string fileName) => new(model, fileName);
 
     /// <summary>
