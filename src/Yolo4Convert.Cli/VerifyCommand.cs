@@ -22,7 +22,7 @@ internal static class VerifyCommand
         var image = new Option<FileInfo?>("--image") { Description = "Image to run both on (stretched to the input size); default: a fixed synthetic pattern." };
         var tolerance = new Option<double>("--tolerance")
         {
-            Description = "Largest allowed |model − reference| per head, relative to the head's largest magnitude.",
+            Description = "Largest allowed |model − reference| per head, relative to the head's largest magnitude; for --nms models also the largest difference of the decoded confidences and x/y, and the relative difference of w/h.",
             DefaultValueFactory = _ => 1e-4,
         };
         var json = CommonOptions.JsonOutput();
