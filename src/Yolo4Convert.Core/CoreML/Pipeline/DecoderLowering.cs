@@ -53,7 +53,7 @@ internal sealed class DecoderLowering(NeuralNetwork nn, NetOptions net)
     private (string Boxes, string Confidence, int Rows) Head(HeadDescription head, bool single, string coordinatesName, string confidenceName)
     {
         var layer = head.Layer;
-        var (anchors, anchorScale) = Anchors(layer);
+        var (anchors, pixels) = Anchors(layer);
         var a = anchors.Length / 2;
         var k = layer.Classes;
         var entries = k + 5;
@@ -104,7 +104,7 @@ internal sealed class DecoderLowering(NeuralNetwork nn, NetOptions net)
             ? Add(p + "sq_wh", [twh, twh], new NeuralNetworkLayer { Multiply = new MultiplyLayerParams() })
             : Add(p + "exp_wh", [twh], new NeuralNetworkLayer { Unary = new UnaryFunctionLayerParams { Type = UnaryFunctionLayerParams.Types.Operation.Exp } });
         var size = new float[2 * a * cells];
-        var (divW, divH) = anchorScale ? ((float)net.Width, (float)net.Height) : (gw, gh);
+        var (divW, divH) = pixels ? ((float)net.Width, (float)net.Height) : (gw, gh);
         var factor = newCoords ? 4f : 1f;
         for (var anchor = 0; anchor < a; anchor++)
         {
