@@ -44,7 +44,7 @@ final class VisionDetector {
             })
         }
         // Darknet stretches the image to the network size (input.resize = stretch) unless the cfg sets
-        // letter_box=1; .scaleFit letterboxes (with black instead of Darknet's grey bars) and the boxes then are
+        // letter_box=1; .scaleFit letterboxes (its bars are not Darknet's grey 0.5) and the boxes then are
         // relative to the letterboxed square, which undoLetterbox maps back to the image.
         request.imageCropAndScaleOption = letterbox ? .scaleFit : .scaleFill
         try VNImageRequestHandler(cgImage: image).perform([request])
