@@ -12,8 +12,8 @@ internal static class DetectCommand
         var model = new Argument<FileInfo>("MODEL") { Description = "A .mlmodel written by yolo4convert." };
         var image = new Argument<FileInfo>("IMAGE") { Description = "A JPEG or PNG image." };
         var names = new Option<FileInfo?>("--names") { Description = "Class names file; defaults to the names stored in the model, else class numbers." };
-        var threshold = new Option<float>("--threshold") { Description = "Minimum class probability (objectness × class score). For an --nms model it is passed to the model's confidenceThreshold input; without it the model's own threshold applies.", DefaultValueFactory = _ => 0.25f };
-        var iou = new Option<float>("--iou") { Description = "IoU above which a weaker box of the same class is suppressed. For an --nms model it is passed to the model's iouThreshold input; without it the model's own threshold applies.", DefaultValueFactory = _ => 0.45f };
+        var threshold = new Option<float>("--threshold") { Description = "Minimum class probability (objectness × class score).", DefaultValueFactory = _ => 0.25f };
+        var iou = new Option<float>("--iou") { Description = "IoU above which a weaker box of the same class is suppressed.", DefaultValueFactory = _ => 0.45f };
         var output = new Option<FileInfo?>("--out") { Description = "Write the image with labelled boxes to this PNG file." };
         var json = CommonOptions.JsonOutput();
         var command = new Command("detect", "Run a converted model on an image with the built-in CPU runtime (no Mac needed) and print one line per detection: class, confidence, box in pixels (left, top, width, height).")
