@@ -20,11 +20,8 @@ internal static class VerifyCommand
         var weights = new Argument<FileInfo>("WEIGHTS") { Description = "The Darknet .weights the model was converted from." };
         var model = new Argument<FileInfo>("MODEL") { Description = "The .mlmodel to check." };
         var image = new Option<FileInfo?>("--image") { Description = "Image to run both on (stretched to the input size); default: a fixed synthetic pattern." };
-        var tolerance = new Option<double>("--tolerance")
-        {
-            Description = "Largest allowed |model − reference| per head, relative to the head's largest magnitude; for --nms models also the largest difference of the decoded confidences and x/y, and the relative difference of w/h.",
-            DefaultValueFactory = _ => 1e-4,
-        };
+        var tolerance = CommonOptions.Number("--tolerance", 1e-4, 0, 1, false, false,
+            "Largest allowed |model − reference| per head, relative to the head's largest magnitude.", "1e-4");
         var json = CommonOptions.JsonOutput();
         var command = new Command("verify", "Run the model with the built-in Core ML runtime and an independent Darknet-semantics forward pass of CFG + WEIGHTS, and report per head the largest absolute and relative difference. Exits 6 when a head differs by more than --tolerance.")
         {
@@ -33,11 +30,9 @@ internal static class VerifyCommand
         command.SetAction(parse => CommandRunner.Run(parse, stdout =>
         {
             var limit = parse.GetValue(tolerance);
-            if (limit is <= 0 or >= 1)
-            {
-                throw new UsageException("--tolerance must be between 0 and 1 (e.g. 1e-4).");
-            }
 
+            using var progress = ProgressLine.Start(parse.InvocationConfiguration.Error, parse.GetValue(json), "verify");
+            progress.Step("reading the model, cfg and weights");
             var loaded = LoadedModel.Load(parse.GetRequiredValue(model).ToString());
             var info = loaded.Info;
 
@@ -50,9 +45,11 @@ internal static class VerifyCommand
                 : Pattern(channels, info.Height, info.Width);
 
             var watch = Stopwatch.StartNew();
+            progress.Step("running the model");
             var outputs = loaded.Pipeline is { } pipeline ? pipeline.Run(pixels, keep: headNames).Decoded : loaded.Network!.Run(pixels);
             var modelSeconds = watch.Elapsed.TotalSeconds;
             watch.Restart();
+            progress.Step("running the Darknet reference");
             var scaled = new Tensor(pixels.Shape, [.. pixels.Data.Select(v => v / 255f)]);
             var reference = DarknetReference.Forward(weighted, shaped, scaled);
             var referenceSeconds = watch.Elapsed.TotalSeconds;
@@ -86,6 +83,7 @@ internal static class VerifyCommand
             }
 
             var decoded = loaded.Pipeline is null ? null : PipelineCheck.Compare(loaded.Pipeline, outputs, reference);
+            progress.Dispose();
             var worst = Math.Max(rows.Max(r => r.Rel), decoded?.Difference.Worst ?? 0);
             var ok = worst <= limit;
             if (parse.GetValue(json))
