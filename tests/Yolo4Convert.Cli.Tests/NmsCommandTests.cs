@@ -72,7 +72,7 @@ public sealed class NmsCommandTests
         var (exit, _, stderr) = CliRunner.Run(Fixtures.Shared(Fixtures.RealModelCfg), Fixtures.Shared(Fixtures.RealModelWeights), model, "--nms", "--iou", "1.5");
 
         Assert.Equal(1, exit);
-        Assert.Contains("between 0 and 1", stderr, StringComparison.Ordinal);
+        Assert.Contains("--iou '1.5' is not a number from 0 to 1", stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(model));
     }
 
