@@ -39,12 +39,13 @@ internal static class ConvertCommand
         var size = CommonOptions.Size();
         var json = CommonOptions.JsonOutput();
         var nmsOptions = new NmsCommandOptions();
+        var strict = WarningOutput.Strict();
         foreach (var a in new Argument[] { cfg, weights, output })
         {
             root.Arguments.Add(a);
         }
 
-        foreach (var o in new Option[] { keras, mish, names, inputName, outputNames, size, author, license, description, json }.Concat(nmsOptions.All))
+        foreach (var o in new Option[] { keras, mish, names, inputName, outputNames, size, author, license, description, json, strict }.Concat(nmsOptions.All))
         {
             root.Options.Add(o);
         }
@@ -78,7 +79,8 @@ internal static class ConvertCommand
             using var outputs = OutputTransaction.Begin(
                 [("CFG", cfgFile.ToString()), ("WEIGHTS", weightsFile.ToString()), ("--names", namesFile?.ToString())],
                 [("OUTPUT", outputFile.ToString()), ("--keras", kerasOnly ? null : kerasFile?.ToString())]);
-            var (shaped, weighted) = DarknetReader.Read(cfgFile.ToString(), weightsFile.ToString(), width, height);
+            var warnings = WarningOutput.Log(parse, strict);
+            var (shaped, weighted) = WarningOutput.Read(parse, warnings, () => DarknetReader.Read(cfgFile.ToString(), weightsFile.ToString(), width, height, warnings));
             var defaults = new CoreMLWriterOptions();
             var options = new CoreMLWriterOptions
             {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Yolo4Convert.CoreML;
 using Yolo4Convert.Detection;
 using Yolo4Convert.Runtime;
 
@@ -43,7 +44,7 @@ internal static class DetectCommand
             var modelLabels = loaded.Pipeline?.Labels;
             var classNames = namesFile is not null ? ClassNames.Read(namesFile, heads.Select(h => h.Classes).DefaultIfEmpty(0).Max(), "the model's heads")
                 : modelLabels is { Count: > 0 } ? modelLabels
-                : info.UserDefined.TryGetValue("classes", out var stored) ? stored.Split(',') : null;
+                : info.UserDefined.TryGetValue(ClassNamesMetadata.Key, out var stored) ? ClassNamesMetadata.Decode(stored) : null;
             var original = ImageFiles.Load(imagePath);
             var letterbox = info.UserDefined.TryGetValue("input.resize", out var resize) && resize == "letterbox";
             var (pixels, toImage) = ImageFiles.Prepare(original, info.Width, info.Height, letterbox, info.Grayscale);

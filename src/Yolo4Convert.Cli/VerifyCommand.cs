@@ -23,9 +23,10 @@ internal static class VerifyCommand
         var tolerance = CommonOptions.Number("--tolerance", 1e-4, 0, 1, false, false,
             "Largest allowed |model − reference| per head, relative to the head's largest magnitude.", "1e-4");
         var json = CommonOptions.JsonOutput();
+        var strict = WarningOutput.Strict();
         var command = new Command("verify", "Run the model with the built-in Core ML runtime and an independent Darknet-semantics forward pass of CFG + WEIGHTS, and report per head the largest absolute and relative difference. Exits 6 when a head differs by more than --tolerance.")
         {
-            cfg, weights, model, image, tolerance, json,
+            cfg, weights, model, image, tolerance, json, strict,
         };
         command.SetAction(parse => CommandRunner.Run(parse, stdout =>
         {
@@ -38,7 +39,9 @@ internal static class VerifyCommand
 
             // A detector pipeline's raw heads are internal blobs of its decoder stage, named in the metadata.
             var headNames = loaded.Pipeline is null ? [.. info.Outputs.Select(o => o.Name)] : HeadSpec.FromMetadata(info).Select(h => h.OutputName).ToList();
-            var (shaped, weighted) = DarknetReader.Read(parse.GetRequiredValue(cfg).ToString(), parse.GetRequiredValue(weights).ToString(), info.Width, info.Height);
+            var warnings = WarningOutput.Log(parse, strict);
+            var (shaped, weighted) = WarningOutput.Read(parse, warnings,
+                () => DarknetReader.Read(parse.GetRequiredValue(cfg).ToString(), parse.GetRequiredValue(weights).ToString(), info.Width, info.Height, warnings));
             var channels = info.Grayscale ? 1 : 3;
             var pixels = parse.GetValue(image) is { } file
                 ? ImageFiles.Prepare(ImageFiles.Load(file.ToString()), info.Width, info.Height, letterbox: false, info.Grayscale).Pixels
@@ -54,11 +57,11 @@ internal static class VerifyCommand
             var reference = DarknetReference.Forward(weighted, shaped, scaled);
             var referenceSeconds = watch.Elapsed.TotalSeconds;
 
-            var rows = new List<(string Head, int Layer, TensorShape Shape, double Abs, double Rel)>();
+            var rows = new List<(string Head, int Layer, TensorShape Shape, double Abs, double Rel, HeadDifference Diff)>();
             foreach (var name in headNames)
             {
-                var layer = info.UserDefined.TryGetValue($"head.{name}.layer", out var l) ? int.Parse(l, CultureInfo.InvariantCulture)
-                    : throw new DarknetFormatException($"the model's metadata does not say which layer output '{name}' comes from.", null,
+                var layer = info.UserDefined.TryGetValue($"head.{name}.layer", out var l) && int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed
+                    : throw new DarknetFormatException($"the model's metadata does not say which layer output '{Echo.Of(name)}' comes from (key 'head.{Echo.Of(name)}.layer' missing or not a number).", null,
                         "verify works on models written by yolo4convert.");
                 if (!reference.TryGetValue(layer, out var expected))
                 {
@@ -73,24 +76,28 @@ internal static class VerifyCommand
                         "pass the cfg the model was converted from.");
                 }
 
-                double abs = 0;
-                for (var i = 0; i < actual.Data.Length; i++)
-                {
-                    abs = Math.Max(abs, Math.Abs((double)actual.Data[i] - expected.Data[i]));
-                }
-
-                rows.Add((name, layer, actual.Shape, abs, abs / Math.Max(expected.MaxAbs(), 1e-12)));
+                var diff = HeadDifference.Of(actual, expected);
+                rows.Add((name, layer, actual.Shape, diff.MaxAbsolute, diff.MaxRelative, diff));
             }
 
             var decoded = loaded.Pipeline is null ? null : PipelineCheck.Compare(loaded.Pipeline, outputs, reference);
             progress.Dispose();
             var worst = Math.Max(rows.Max(r => r.Rel), decoded?.Difference.Worst ?? 0);
-            var ok = worst <= limit;
+            var ok = worst <= limit && !rows.Any(r => r.Diff.HasNonFinite);
+            var broken = rows.Where(r => r.Diff.HasNonFinite).ToList();
+            if (broken.Count > 0)
+            {
+                parse.InvocationConfiguration.Error.WriteLine(
+                    $"error: {broken.Count} head{(broken.Count == 1 ? string.Empty : "s")} hold NaN/Inf values: "
+                    + string.Join("; ", broken.Select(r => $"{r.Head} (layer {r.Layer}) {r.Diff.NonFiniteActual:N0} of {r.Shape.Count:N0} in the model, {r.Diff.NonFiniteExpected:N0} in the Darknet reference"))
+                    + ". Hint: check the weights for NaN/Inf with 'yolo4convert inspect CFG WEIGHTS'.");
+            }
+
             if (parse.GetValue(json))
             {
                 stdout.WriteLine(Json.Serialize(new
                 {
-                    heads = rows.Select(r => new { name = r.Head, layer = r.Layer, shape = new[] { r.Shape.C, r.Shape.H, r.Shape.W }, maxAbsoluteError = r.Abs, maxRelativeError = r.Rel }),
+                    heads = rows.Select(r => new { name = r.Head, layer = r.Layer, shape = new[] { r.Shape.C, r.Shape.H, r.Shape.W }, maxAbsoluteError = r.Abs, maxRelativeError = r.Rel, nonFiniteModel = r.Diff.NonFiniteActual, nonFiniteReference = r.Diff.NonFiniteExpected }),
                     decoded = decoded is null ? null : new
                     {
                         boxes = decoded.Boxes,
@@ -110,7 +117,7 @@ internal static class VerifyCommand
                 stdout.WriteLine($"model run {CommonOptions.F(modelSeconds, "0.00")} s, Darknet reference {CommonOptions.F(referenceSeconds, "0.00")} s, input {info.Width}x{info.Height}");
                 foreach (var r in rows)
                 {
-                    stdout.WriteLine($"{r.Head} (layer {r.Layer}, {r.Shape}): max abs error {r.Abs.ToString("E2", CultureInfo.InvariantCulture)}, max rel error {r.Rel.ToString("E2", CultureInfo.InvariantCulture)}");
+                    stdout.WriteLine($"{r.Head} (layer {r.Layer}, {r.Shape}): max abs error {r.Abs.ToString("E2", CultureInfo.InvariantCulture)}, max rel error {r.Rel.ToString("E2", CultureInfo.InvariantCulture)}{(r.Diff.HasNonFinite ? $", NaN/Inf: {r.Diff.NonFiniteActual:N0} in the model, {r.Diff.NonFiniteExpected:N0} in the reference" : string.Empty)}");
                 }
 
                 if (decoded is not null)

@@ -42,7 +42,7 @@ public sealed class CoreMLRuntime
         {
             if (o.Type?.TypeCase != FeatureType.TypeOneofCase.MultiArrayType || o.Type.MultiArrayType.Shape.Count is < 1 or > 3)
             {
-                throw new UnsupportedFeatureException($"output '{o.Name}' is not a multi-array of rank 1 to 3; the runtime expects raw C×H×W heads or decoded rows.", new SourceLocation(fileName));
+                throw new UnsupportedFeatureException($"output '{Echo.Of(o.Name)}' is not a multi-array of rank 1 to 3; the runtime expects raw C×H×W heads or decoded rows.", new SourceLocation(fileName));
             }
 
             // A rank-2 [rows, columns] output (decoded boxes) is read from a [rows, columns, 1] blob, as Core ML does.
@@ -70,10 +70,15 @@ public sealed class CoreMLRuntime
                 _lastUse[name] = i;
             }
         }
+
+        BlobShapes = CoreMLModelValidator.Validate(_network, Info, fileName);
     }
 
     /// <summary>The model's interface and metadata.</summary>
     public ModelInfo Info { get; }
+
+    /// <summary>The shape of every blob as the validator inferred it (null where it could not follow).</summary>
+    internal IReadOnlyDictionary<string, TensorShape?> BlobShapes { get; }
 
     /// <summary>Loads a model written by yolo4convert (or any model using the same layer subset).</summary>
     public static CoreMLRuntime Load(Stream stream, string fileName)

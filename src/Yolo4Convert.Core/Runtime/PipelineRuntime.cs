@@ -50,10 +50,18 @@ public sealed class PipelineRuntime
             throw new DarknetFormatException($"the pipeline's image input is not the NeuralNetwork stage's input '{_network.Info.InputName}'.", where);
         }
 
+        // The raw heads named in the metadata are internal blobs of the decoder stage; listing them with their
+        // shapes lets the heads be read back (and checked) as for a raw-head model.
+        var userDefined = description.Metadata?.UserDefined.ToImmutableDictionary() ?? ImmutableDictionary<string, string>.Empty;
+        var heads = userDefined.TryGetValue("heads", out var names) ? names.Split(',') : [];
+        var blobs = heads.Where(h => !_stageOutputs.Contains(h, StringComparer.Ordinal))
+            .Select(h => _network.BlobShapes.TryGetValue(h, out var shape) && shape is { } s ? (h, s)
+                : throw new DarknetFormatException($"the metadata names head '{Echo.Of(h)}', which the NeuralNetwork stage does not compute.", where));
         Info = _network.Info with
         {
+            Outputs = _network.Info.Outputs.AddRange(blobs),
             SpecificationVersion = model.SpecificationVersion,
-            UserDefined = description.Metadata?.UserDefined.ToImmutableDictionary() ?? ImmutableDictionary<string, string>.Empty,
+            UserDefined = userDefined,
             ShortDescription = description.Metadata?.ShortDescription ?? string.Empty,
         };
         var optional = description.Input.Where(i => i.Type?.TypeCase == FeatureType.TypeOneofCase.DoubleType).Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
@@ -62,7 +70,7 @@ public sealed class PipelineRuntime
         OutputNames = _nms.Outputs;
     }
 
-    /// <summary>The image input and the pipeline's metadata; Outputs lists the decoder stage's outputs.</summary>
+    /// <summary>The image input and the pipeline's metadata; Outputs lists the decoder stage's outputs and its raw-head blobs.</summary>
     public ModelInfo Info { get; }
 
     /// <summary>The class labels of the NMS stage.</summary>

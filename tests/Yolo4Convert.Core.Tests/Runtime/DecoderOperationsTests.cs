@@ -68,4 +68,13 @@ public sealed class DecoderOperationsTests
     [Fact]
     public void Unary_ScaleUnset_MeansOne() =>
         Assert.Equal(MathF.Exp(3f), Run(new NeuralNetworkLayer { Unary = new UnaryFunctionLayerParams { Type = UnaryFunctionLayerParams.Types.Operation.Exp } }, [3, 2, 2]).Data[3]);
+
+    [Fact]
+    public void Scale_ConstantThatDoesNotBroadcast_IsRejectedAtLoad()
+    {
+        var p = new ScaleLayerParams { ShapeScale = { 2 }, Scale = new WeightParams { FloatValue = { 1, 2 } } };
+
+        var ex = Assert.Throws<DarknetFormatException>(() => Run(new NeuralNetworkLayer { Scale = p }, [3, 2, 2]));
+        Assert.Contains("expected [1], [C], [1,H,W] or [C,H,W]", ex.Message, StringComparison.Ordinal);
+    }
 }
