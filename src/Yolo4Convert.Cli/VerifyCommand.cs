@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Yolo4Convert.Darknet;
+using Yolo4Convert.Detection;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Numerics;
@@ -33,8 +34,11 @@ internal static class VerifyCommand
 
             using var progress = ProgressLine.Start(parse.InvocationConfiguration.Error, parse.GetValue(json), "verify");
             progress.Step("reading the model, cfg and weights");
-            var runtime = CoreMLRuntime.Load(parse.GetRequiredValue(model).ToString());
-            var info = runtime.Info;
+            var loaded = LoadedModel.Load(parse.GetRequiredValue(model).ToString());
+            var info = loaded.Info;
+
+            // A detector pipeline's raw heads are internal blobs of its decoder stage, named in the metadata.
+            var headNames = loaded.Pipeline is null ? [.. info.Outputs.Select(o => o.Name)] : HeadSpec.FromMetadata(info).Select(h => h.OutputName).ToList();
             var warnings = WarningOutput.Log(parse, strict);
             var (shaped, weighted) = WarningOutput.Read(parse, warnings,
                 () => DarknetReader.Read(parse.GetRequiredValue(cfg).ToString(), parse.GetRequiredValue(weights).ToString(), info.Width, info.Height, warnings));
@@ -45,7 +49,7 @@ internal static class VerifyCommand
 
             var watch = Stopwatch.StartNew();
             progress.Step("running the model");
-            var outputs = runtime.Run(pixels);
+            var outputs = loaded.Pipeline is { } pipeline ? pipeline.Run(pixels, keep: headNames).Decoded : loaded.Network!.Run(pixels);
             var modelSeconds = watch.Elapsed.TotalSeconds;
             watch.Restart();
             progress.Step("running the Darknet reference");
@@ -54,7 +58,7 @@ internal static class VerifyCommand
             var referenceSeconds = watch.Elapsed.TotalSeconds;
 
             var rows = new List<(string Head, int Layer, TensorShape Shape, double Abs, double Rel, HeadDifference Diff)>();
-            foreach (var (name, shape) in info.Outputs)
+            foreach (var name in headNames)
             {
                 var layer = info.UserDefined.TryGetValue($"head.{name}.layer", out var l) && int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed
                     : throw new DarknetFormatException($"the model's metadata does not say which layer output '{Echo.Of(name)}' comes from (key 'head.{Echo.Of(name)}.layer' missing or not a number).", null,
@@ -76,8 +80,9 @@ internal static class VerifyCommand
                 rows.Add((name, layer, actual.Shape, diff.MaxAbsolute, diff.MaxRelative, diff));
             }
 
+            var decoded = loaded.Pipeline is null ? null : PipelineCheck.Compare(loaded.Pipeline, outputs, reference);
             progress.Dispose();
-            var worst = rows.Max(r => r.Rel);
+            var worst = Math.Max(rows.Max(r => r.Rel), decoded?.Difference.Worst ?? 0);
             var ok = worst <= limit && !rows.Any(r => r.Diff.HasNonFinite);
             var broken = rows.Where(r => r.Diff.HasNonFinite).ToList();
             if (broken.Count > 0)
@@ -93,6 +98,13 @@ internal static class VerifyCommand
                 stdout.WriteLine(Json.Serialize(new
                 {
                     heads = rows.Select(r => new { name = r.Head, layer = r.Layer, shape = new[] { r.Shape.C, r.Shape.H, r.Shape.W }, maxAbsoluteError = r.Abs, maxRelativeError = r.Rel, nonFiniteModel = r.Diff.NonFiniteActual, nonFiniteReference = r.Diff.NonFiniteExpected }),
+                    decoded = decoded is null ? null : new
+                    {
+                        boxes = decoded.Boxes,
+                        maxConfidenceError = decoded.Difference.Confidence,
+                        maxCenterError = decoded.Difference.Center,
+                        maxSizeRelativeError = decoded.Difference.Size,
+                    },
                     worstRelativeError = worst,
                     tolerance = limit,
                     ok,
@@ -106,6 +118,13 @@ internal static class VerifyCommand
                 foreach (var r in rows)
                 {
                     stdout.WriteLine($"{r.Head} (layer {r.Layer}, {r.Shape}): max abs error {r.Abs.ToString("E2", CultureInfo.InvariantCulture)}, max rel error {r.Rel.ToString("E2", CultureInfo.InvariantCulture)}{(r.Diff.HasNonFinite ? $", NaN/Inf: {r.Diff.NonFiniteActual:N0} in the model, {r.Diff.NonFiniteExpected:N0} in the reference" : string.Empty)}");
+                }
+
+                if (decoded is not null)
+                {
+                    stdout.WriteLine(
+                        $"decoded {decoded.Boxes} boxes before NMS vs Darknet's decode of the reference heads: max confidence error {decoded.Difference.Confidence.ToString("E2", CultureInfo.InvariantCulture)}, " +
+                        $"max x/y error {decoded.Difference.Center.ToString("E2", CultureInfo.InvariantCulture)}, max w/h relative error {decoded.Difference.Size.ToString("E2", CultureInfo.InvariantCulture)}");
                 }
 
                 stdout.WriteLine($"worst relative error {worst.ToString("E2", CultureInfo.InvariantCulture)} (tolerance {limit.ToString("E0", CultureInfo.InvariantCulture)}): {(ok ? "ok" : "FAIL")}");

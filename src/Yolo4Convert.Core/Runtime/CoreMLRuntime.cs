@@ -40,13 +40,14 @@ public sealed class CoreMLRuntime
         var outputs = ImmutableArray.CreateBuilder<(string, TensorShape)>();
         foreach (var o in description.Output)
         {
-            if (o.Type?.TypeCase != FeatureType.TypeOneofCase.MultiArrayType || o.Type.MultiArrayType.Shape.Count != 3)
+            if (o.Type?.TypeCase != FeatureType.TypeOneofCase.MultiArrayType || o.Type.MultiArrayType.Shape.Count is < 1 or > 3)
             {
-                throw new UnsupportedFeatureException($"output '{Echo.Of(o.Name)}' is not a rank-3 multi-array; the runtime expects raw C×H×W heads.", new SourceLocation(fileName));
+                throw new UnsupportedFeatureException($"output '{Echo.Of(o.Name)}' is not a multi-array of rank 1 to 3; the runtime expects raw C×H×W heads or decoded rows.", new SourceLocation(fileName));
             }
 
-            var s = o.Type.MultiArrayType.Shape;
-            outputs.Add((o.Name, new TensorShape((int)s[0], (int)s[1], (int)s[2])));
+            // A rank-2 [rows, columns] output (decoded boxes) is read from a [rows, columns, 1] blob, as Core ML does.
+            var s = o.Type.MultiArrayType.Shape.Select(d => (int)d).Concat([1, 1]).ToArray();
+            outputs.Add((o.Name, new TensorShape(s[0], s[1], s[2])));
         }
 
         _scaler = _network.Preprocessing.FirstOrDefault(p => p.FeatureName == input.Name)?.Scaler ?? new NeuralNetworkImageScaler { ChannelScale = 1f };
@@ -70,11 +71,14 @@ public sealed class CoreMLRuntime
             }
         }
 
-        CoreMLModelValidator.Validate(_network, Info, fileName);
+        BlobShapes = CoreMLModelValidator.Validate(_network, Info, fileName);
     }
 
     /// <summary>The model's interface and metadata.</summary>
     public ModelInfo Info { get; }
+
+    /// <summary>The shape of every blob as the validator inferred it (null where it could not follow).</summary>
+    internal IReadOnlyDictionary<string, TensorShape?> BlobShapes { get; }
 
     /// <summary>Loads a model written by yolo4convert (or any model using the same layer subset).</summary>
     public static CoreMLRuntime Load(Stream stream, string fileName)
@@ -109,8 +113,12 @@ public sealed class CoreMLRuntime
     /// Runs the model on an image given as pixel values 0..255, RGB (or gray), CHW, already at the input size.
     /// The model's preprocessing (channel scale and biases) is applied here, as Core ML does.
     /// </summary>
-    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels)
+    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels) => Run(pixels, []);
+
+    /// <summary>Runs the model and also returns the internal blobs named in <paramref name="keep"/> (e.g. raw heads).</summary>
+    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, IReadOnlyCollection<string> keep)
     {
+        ArgumentNullException.ThrowIfNull(keep);
         ArgumentNullException.ThrowIfNull(pixels);
         var channels = Info.Grayscale ? 1 : 3;
         if (pixels.Shape != new TensorShape(channels, Info.Height, Info.Width))
@@ -119,7 +127,7 @@ public sealed class CoreMLRuntime
         }
 
         var blobs = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [Info.InputName] = Preprocess(pixels) };
-        var outputs = Info.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        var outputs = Info.Outputs.Select(o => o.Name).Concat(keep).ToHashSet(StringComparer.Ordinal);
         for (var i = 0; i < _network.Layers.Count; i++)
         {
             var layer = _network.Layers[i];
@@ -148,8 +156,17 @@ public sealed class CoreMLRuntime
                 : throw new DarknetFormatException($"output '{name}' is declared {shape} but computes {t.Shape}.", null);
         }
 
+        foreach (var name in keep)
+        {
+            result[name] = blobs.TryGetValue(name, out var t) ? t
+                : throw new DarknetFormatException($"the model has no blob named '{name}'.", null);
+        }
+
         return result;
     }
+
+    /// <summary>A runtime for one NeuralNetwork stage of a pipeline.</summary>
+    internal static CoreMLRuntime ForStage(Model model, string fileName) => new(model, fileName);
 
     private Tensor Preprocess(Tensor pixels)
     {

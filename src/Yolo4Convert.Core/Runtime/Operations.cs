@@ -22,6 +22,9 @@ internal static partial class Operations
             Layer.LayerOneofCase.Reshape => layer.Reshape.Mode != ReshapeLayerParams.Types.ReshapeOrder.ChannelFirst ? "CHANNEL_LAST reshape" : null,
             Layer.LayerOneofCase.Concat => layer.Concat.SequenceConcat ? "sequence concat" : null,
             Layer.LayerOneofCase.Slice => layer.Slice.Stride < 1 ? "a slice with stride 0" : null,
+            Layer.LayerOneofCase.Permute => CheckPermute(layer.Permute),
+            Layer.LayerOneofCase.Scale => CheckScale(layer.Scale),
+            Layer.LayerOneofCase.Unary => layer.Unary.Type > UnaryFunctionLayerParams.Types.Operation.Threshold ? "an unknown unary function" : null,
             Layer.LayerOneofCase.Custom => layer.Custom.ClassName == "Mish" ? null : $"custom layer class '{Echo.Of(layer.Custom.ClassName)}' (only 'Mish' is known)",
             Layer.LayerOneofCase.Softmax or Layer.LayerOneofCase.Add or Layer.LayerOneofCase.Multiply or Layer.LayerOneofCase.Min or Layer.LayerOneofCase.ReorganizeData => null,
             Layer.LayerOneofCase.None => "a layer type the runtime does not know",
@@ -91,6 +94,9 @@ internal static partial class Operations
         Layer.LayerOneofCase.ReorganizeData => Reorganize(layer.ReorganizeData, inputs[0]),
         Layer.LayerOneofCase.Slice => Slice(layer.Slice, inputs[0]),
         Layer.LayerOneofCase.Custom => Map(inputs[0], Mish),
+        Layer.LayerOneofCase.Permute => Permute(layer.Permute, inputs[0]),
+        Layer.LayerOneofCase.Scale => Scale(layer.Name, layer.Scale, inputs[0]),
+        Layer.LayerOneofCase.Unary => Unary(layer.Unary, inputs[0]),
         _ => throw new InvalidOperationException($"unchecked layer {layer.Name}"),
     };
 
