@@ -36,13 +36,14 @@ internal static class ConvertCommand
         var license = new Option<string?>("--license") { Description = "Metadata: licence." };
         var description = new Option<string?>("--description") { Description = "Metadata: short description." };
         var size = CommonOptions.Size();
+        var precision = new PrecisionOptions();
         var json = CommonOptions.JsonOutput();
         foreach (var a in new Argument[] { cfg, weights, output })
         {
             root.Arguments.Add(a);
         }
 
-        foreach (var o in new Option[] { keras, mish, names, inputName, outputNames, size, author, license, description, json })
+        foreach (var o in new Option[] { keras, mish, names, inputName, outputNames, size, author, license, description, json }.Concat(precision.All))
         {
             root.Options.Add(o);
         }
@@ -68,7 +69,7 @@ internal static class ConvertCommand
             var weightsFile = parse.GetRequiredValue(weights);
             var (shaped, weighted) = DarknetReader.Read(cfgFile.ToString(), weightsFile.ToString(), width, height);
             var defaults = new CoreMLWriterOptions();
-            var options = new CoreMLWriterOptions
+            var options = precision.Apply(parse, new CoreMLWriterOptions
             {
                 Author = parse.GetValue(author) ?? defaults.Author,
                 License = parse.GetValue(license) ?? defaults.License,
@@ -84,7 +85,7 @@ internal static class ConvertCommand
                     ["source.weights.version"] = $"{weighted.Header.Major}.{weighted.Header.Minor}.{weighted.Header.Revision}",
                     ["source.weights.seen"] = weighted.Header.Seen.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 },
-            };
+            });
             CoreMLWriter writer;
             IReadOnlyList<HeadDescription> heads;
             try
@@ -120,6 +121,12 @@ internal static class ConvertCommand
                         customLayers = result.CustomLayerCount,
                         input = new { name = options.InputName, width = shaped.Network.Net.Width, height = shaped.Network.Net.Height },
                         heads = result.Heads.Select(h => new { name = h.OutputName, shape = new[] { h.Shape.C, h.Shape.H, h.Shape.W }, stride = h.Stride, layer = h.Layer.Index }),
+                        weights = new
+                        {
+                            precision = PrecisionOptions.Format(options.Precision),
+                            quantization = options.Quantization.ToString().ToLowerInvariant(),
+                            keptInFloat = result.Weights?.KeptInFloat(options.Quantization).Select(l => new { layer = l.LayerName, weights = l.Weights, format = l.Format }),
+                        },
                     },
                     keras = kerasResult is null ? null : new
                     {
@@ -149,8 +156,15 @@ internal static class ConvertCommand
                     var custom = result.CustomLayerCount > 0 ? $" ({result.CustomLayerCount} '{options.MishClassName}' custom)" : string.Empty;
                     stdout.WriteLine(
                         $"wrote {outputFile}: {shaped.Network.Layers.Length} Darknet layers -> {result.LayerCount} Core ML layers{custom}, " +
-                        $"spec {result.SpecificationVersion} ({OsFor(result.SpecificationVersion)}), {CommonOptions.Mb(Size(outputFile))}, " +
+                        $"spec {result.SpecificationVersion} ({OsFor(result.SpecificationVersion)}), {CommonOptions.Mb(Size(outputFile))}{PrecisionOptions.Summary(options, result.Weights)}, " +
                         $"outputs {outputsText}, {CommonOptions.F(seconds, "0.00")} s");
+                    if (parse.GetValue(CommandRunner.Verbose))
+                    {
+                        foreach (var line in PrecisionOptions.VerboseLines(options, result.Weights))
+                        {
+                            stdout.WriteLine(line);
+                        }
+                    }
                 }
             }
 
@@ -180,6 +194,7 @@ internal static class ConvertCommand
     {
         1 => "iOS 11+",
         2 => "iOS 11.2+",
+        3 => "iOS 12+",
         _ => $"spec {version}",
     };
 }
