@@ -19,26 +19,49 @@ internal static class VerifyCommand
         var weights = new Argument<FileInfo>("WEIGHTS") { Description = "The Darknet .weights the model was converted from." };
         var model = new Argument<FileInfo>("MODEL") { Description = "The .mlmodel to check." };
         var image = new Option<FileInfo?>("--image") { Description = "Image to run both on (stretched to the input size); default: a fixed synthetic pattern." };
-        var tolerance = new Option<double>("--tolerance")
+        var tolerance = new Option<double?>("--tolerance")
         {
-            Description = "Largest allowed |model − reference| per head, relative to the head's largest magnitude.",
-            DefaultValueFactory = _ => 1e-4,
+            Description = "Largest allowed |model − reference| per head, relative to the head's largest magnitude. Default by the coarser of the stored weights and --precision: 1e-4 (fp32), 2e-2 (fp16), 5e-2 (linear8), 0.1 (8-bit table), 0.25 (6-bit), 0.5 (4-bit).",
+        };
+        var precision = new Option<string>("--precision")
+        {
+            Description = "'fp32' (default) runs the model in float32; 'fp16' also runs it with every layer's output, the input and the weights rounded to half precision, as the GPU and the Neural Engine do, and checks that run.",
+            DefaultValueFactory = _ => "fp32",
+        };
+        precision.AcceptOnlyFromAmong("fp32", "fp16");
+        var threshold = new Option<float>("--threshold")
+        {
+            Description = "Class probability above which a reference detection must also be found by the model (the model's own threshold is 0.1 lower).",
+            DefaultValueFactory = _ => 0.5f,
+        };
+        var minIou = new Option<float?>("--min-iou")
+        {
+            Description = "Smallest IoU of a model box with the reference box of the same class to count as found. Default 0.9 (fp32, fp16), 0.8 (8-bit), 0.5 (6- and 4-bit).",
         };
         var json = CommonOptions.JsonOutput();
-        var command = new Command("verify", "Run the model with the built-in Core ML runtime and an independent Darknet-semantics forward pass of CFG + WEIGHTS, and report per head the largest absolute and relative difference. Exits 6 when a head differs by more than --tolerance.")
+        var command = new Command("verify", "Run the model with the built-in Core ML runtime and an independent Darknet-semantics forward pass of CFG + WEIGHTS; report per head the largest absolute and relative difference, and whether the model finds every detection the reference finds (same class, IoU, after NMS). Exits 6 when a head differs by more than --tolerance or a detection is missing.")
         {
-            cfg, weights, model, image, tolerance, json,
+            cfg, weights, model, image, tolerance, precision, threshold, minIou, json,
         };
         command.SetAction(parse => CommandRunner.Run(parse, stdout =>
         {
-            var limit = parse.GetValue(tolerance);
-            if (limit is <= 0 or >= 1)
+            var compute = parse.GetValue(precision) == "fp16" ? ComputePrecision.Fp16 : ComputePrecision.Fp32;
+            var scoreThreshold = parse.GetValue(threshold);
+            if (scoreThreshold is <= 0 or >= 1 || parse.GetValue(minIou) is <= 0 or > 1)
+            {
+                throw new UsageException("--threshold must be between 0 and 1 and --min-iou in (0, 1].");
+            }
+
+            if (parse.GetValue(tolerance) is <= 0 or >= 1)
             {
                 throw new UsageException("--tolerance must be between 0 and 1 (e.g. 1e-4).");
             }
 
             var runtime = CoreMLRuntime.Load(parse.GetRequiredValue(model).ToString());
             var info = runtime.Info;
+            var (defaultTolerance, defaultIou) = VerifyComparison.Defaults(runtime.StoredWeights, compute);
+            var limit = parse.GetValue(tolerance) ?? defaultTolerance;
+            var iouLimit = parse.GetValue(minIou) ?? defaultIou;
             var (shaped, weighted) = DarknetReader.Read(parse.GetRequiredValue(cfg).ToString(), parse.GetRequiredValue(weights).ToString(), info.Width, info.Height);
             var channels = info.Grayscale ? 1 : 3;
             var pixels = parse.GetValue(image) is { } file
@@ -46,64 +69,65 @@ internal static class VerifyCommand
                 : Pattern(channels, info.Height, info.Width);
 
             var watch = Stopwatch.StartNew();
-            var outputs = runtime.Run(pixels);
-            var modelSeconds = watch.Elapsed.TotalSeconds;
-            watch.Restart();
             var scaled = new Tensor(pixels.Shape, [.. pixels.Data.Select(v => v / 255f)]);
             var reference = DarknetReference.Forward(weighted, shaped, scaled);
             var referenceSeconds = watch.Elapsed.TotalSeconds;
+            var expected = VerifyComparison.ReferenceDetections(info, reference, scoreThreshold);
 
-            var rows = new List<(string Head, int Layer, TensorShape Shape, double Abs, double Rel)>();
-            foreach (var (name, shape) in info.Outputs)
+            var runs = new List<VerifyRun>();
+            foreach (var p in compute == ComputePrecision.Fp16 ? new[] { ComputePrecision.Fp32, ComputePrecision.Fp16 } : [ComputePrecision.Fp32])
             {
-                var layer = info.UserDefined.TryGetValue($"head.{name}.layer", out var l) ? int.Parse(l, CultureInfo.InvariantCulture)
-                    : throw new DarknetFormatException($"the model's metadata does not say which layer output '{name}' comes from.", null,
-                        "verify works on models written by yolo4convert.");
-                if (!reference.TryGetValue(layer, out var expected))
-                {
-                    throw new DarknetFormatException($"output '{name}' is said to feed layer {layer}, which is no detection head of the cfg.", null,
-                        "pass the cfg the model was converted from.");
-                }
-
-                var actual = outputs[name];
-                if (actual.Shape != expected.Shape)
-                {
-                    throw new DarknetFormatException($"output '{name}' is {actual.Shape} but the cfg's head {layer} is {expected.Shape}.", null,
-                        "pass the cfg the model was converted from.");
-                }
-
-                double abs = 0;
-                for (var i = 0; i < actual.Data.Length; i++)
-                {
-                    abs = Math.Max(abs, Math.Abs((double)actual.Data[i] - expected.Data[i]));
-                }
-
-                rows.Add((name, layer, actual.Shape, abs, abs / Math.Max(expected.MaxAbs(), 1e-12)));
+                watch.Restart();
+                var outputs = runtime.Run(pixels, p);
+                var seconds = watch.Elapsed.TotalSeconds;
+                runs.Add(new VerifyRun(p, VerifyComparison.HeadErrors(info, outputs, reference),
+                    VerifyComparison.Agreement(info, outputs, expected, scoreThreshold, iouLimit), seconds));
             }
 
-            var worst = rows.Max(r => r.Rel);
-            var ok = worst <= limit;
+            var checkedRun = runs[^1];
+            var worst = checkedRun.Worst;
+            var ok = worst <= limit && checkedRun.Detections.AllFound;
+            var modelSeconds = runs[0].Seconds;
             if (parse.GetValue(json))
             {
+                object Heads(VerifyRun r) => r.Heads.Select(h => new { name = h.Head, layer = h.Layer, shape = new[] { h.Shape.C, h.Shape.H, h.Shape.W }, maxAbsoluteError = h.Abs, maxRelativeError = h.Rel });
+                object Detections(VerifyRun r) => new
+                {
+                    found = r.Detections.Found,
+                    worstIou = r.Detections.WorstIou,
+                    missing = r.Detections.Matches.Where(m => m.Model is null).Select(m => new { classId = m.Reference.ClassId, confidence = m.Reference.Confidence, x = m.Reference.X, y = m.Reference.Y, width = m.Reference.Width, height = m.Reference.Height, bestIou = m.Iou }),
+                };
                 stdout.WriteLine(Json.Serialize(new
                 {
-                    heads = rows.Select(r => new { name = r.Head, layer = r.Layer, shape = new[] { r.Shape.C, r.Shape.H, r.Shape.W }, maxAbsoluteError = r.Abs, maxRelativeError = r.Rel }),
+                    heads = Heads(checkedRun),
                     worstRelativeError = worst,
                     tolerance = limit,
                     ok,
                     modelSeconds,
                     referenceSeconds,
+                    precision = checkedRun.Name,
+                    storedWeights = runtime.StoredWeights,
+                    detections = new { threshold = scoreThreshold, modelThreshold = Math.Max(0f, scoreThreshold - VerifyComparison.ScoreSlack), minIou = iouLimit, reference = expected.Count, found = checkedRun.Detections.Found, allFound = checkedRun.Detections.AllFound },
+                    runs = runs.Select(r => new { precision = r.Name, heads = Heads(r), worstRelativeError = r.Worst, detections = Detections(r), seconds = r.Seconds }),
                 }));
             }
             else
             {
-                stdout.WriteLine($"model run {CommonOptions.F(modelSeconds, "0.00")} s, Darknet reference {CommonOptions.F(referenceSeconds, "0.00")} s, input {info.Width}x{info.Height}");
-                foreach (var r in rows)
+                var fp16 = runs.Count > 1 ? runs[1] : null;
+                stdout.WriteLine($"model run {CommonOptions.F(modelSeconds, "0.00")} s, Darknet reference {CommonOptions.F(referenceSeconds, "0.00")} s, input {info.Width}x{info.Height}" +
+                    (runtime.StoredWeights == "fp32" && fp16 is null ? string.Empty : $", stored weights {runtime.StoredWeights}") +
+                    (fp16 is null ? string.Empty : $", fp16 emulation {CommonOptions.F(fp16.Seconds, "0.00")} s"));
+                for (var i = 0; i < runs[0].Heads.Count; i++)
                 {
-                    stdout.WriteLine($"{r.Head} (layer {r.Layer}, {r.Shape}): max abs error {r.Abs.ToString("E2", CultureInfo.InvariantCulture)}, max rel error {r.Rel.ToString("E2", CultureInfo.InvariantCulture)}");
+                    var r = runs[0].Heads[i];
+                    var line = $"{r.Head} (layer {r.Layer}, {r.Shape}): max abs error {VerifyComparison.E(r.Abs)}, max rel error {VerifyComparison.E(r.Rel)}";
+                    stdout.WriteLine(fp16 is null ? line : $"{line}; fp16 compute: max abs error {VerifyComparison.E(fp16.Heads[i].Abs)}, max rel error {VerifyComparison.E(fp16.Heads[i].Rel)}");
                 }
 
-                stdout.WriteLine($"worst relative error {worst.ToString("E2", CultureInfo.InvariantCulture)} (tolerance {limit.ToString("E0", CultureInfo.InvariantCulture)}): {(ok ? "ok" : "FAIL")}");
+                stdout.WriteLine($"detections (class probability > {CommonOptions.F(scoreThreshold, "0.##")}, NMS {CommonOptions.F(VerifyComparison.NmsIou, "0.##")}): reference {expected.Count}, " +
+                    $"model {VerifyComparison.Describe(runs[0].Detections)}" + (fp16 is null ? string.Empty : $"; fp16 compute {VerifyComparison.Describe(fp16.Detections)}") +
+                    $" (same class, IoU >= {CommonOptions.F(iouLimit, "0.0#")}, model threshold {CommonOptions.F(Math.Max(0f, scoreThreshold - VerifyComparison.ScoreSlack), "0.0#")})");
+                stdout.WriteLine($"worst relative error {VerifyComparison.E(worst)} ({(fp16 is null ? string.Empty : "fp16 compute, ")}tolerance {VerifyComparison.E(limit, VerifyComparison.E(limit, "E0") == VerifyComparison.E(limit, "E1").Replace(".0E", "E", StringComparison.Ordinal) ? "E0" : "E1")}){(checkedRun.Detections.AllFound ? string.Empty : ", detections missing")}: {(ok ? "ok" : "FAIL")}");
             }
 
             return ok ? ExitCodes.Ok : ExitCodes.Mismatch;

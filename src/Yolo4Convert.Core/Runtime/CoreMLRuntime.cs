@@ -72,11 +72,16 @@ public sealed class CoreMLRuntime
             }
         }
 
+        StoredWeights = WeightDecoder.Coarsest(_network.Layers.Where(l => l.LayerCase == NeuralNetworkLayer.LayerOneofCase.Convolution)
+            .Select(l => WeightDecoder.FormatOf(l.Convolution.Weights)));
         _halfKernels = new(() => [.. _kernels.Select(k => k is null ? null : new Operations.ConvKernel(Half(k.Weights), k.Bias is null ? null : Half(k.Bias)))]);
     }
 
     /// <summary>The model's interface and metadata.</summary>
     public ModelInfo Info { get; }
+
+    /// <summary>The coarsest format of the stored convolution weights: fp32, fp16, linear8 or lutN (a lookup table of N-bit indices).</summary>
+    public string StoredWeights { get; }
 
     /// <summary>Loads a model written by yolo4convert (or any model using the same layer subset).</summary>
     public static CoreMLRuntime Load(Stream stream, string fileName)

@@ -59,6 +59,27 @@ internal static class WeightDecoder
         };
     }
 
+    /// <summary>The stored format: fp32, fp16, linearN or lutN.</summary>
+    public static string FormatOf(WeightParams w) =>
+        w.FloatValue.Count > 0 ? "fp32"
+        : w.Float16Value.Length > 0 ? "fp16"
+        : w.Quantization?.QuantizationTypeCase == QuantizationParams.QuantizationTypeOneofCase.LinearQuantization ? $"linear{w.Quantization.NumberOfBits}"
+        : $"lut{w.Quantization?.NumberOfBits}";
+
+    /// <summary>The coarsest of several formats: quantized below float16 below float32, fewer bits below more.</summary>
+    public static string Coarsest(IEnumerable<string> formats) => formats.DefaultIfEmpty("fp32").MinBy(Rank)!;
+
+    private static int Rank(string format)
+    {
+        if (format is "fp32" or "fp16")
+        {
+            return format == "fp32" ? 100 : 50;
+        }
+
+        var linear = format.StartsWith("linear", StringComparison.Ordinal);
+        return (2 * int.Parse(format.AsSpan(linear ? 6 : 3), System.Globalization.CultureInfo.InvariantCulture)) + (linear ? 1 : 0);
+    }
+
     /// <summary>Decodes weights that passed <see cref="Problem"/>.</summary>
     public static float[] Decode(WeightParams w, int count, int channels)
     {
