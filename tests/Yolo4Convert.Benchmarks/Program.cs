@@ -12,6 +12,14 @@ using Yolo4Convert.Tests;
 //   dotnet run -c Release --project tests/Yolo4Convert.Benchmarks -- [SHARED_CFG_FOLDER] [WORK_FOLDER]
 // Writes seeded weights for yolov4 and yolov4-tiny into WORK_FOLDER (once), then times conversion,
 // the Core ML runtime and the Darknet reference. Peak memory of the CLI is measured by run.sh.
+//   dotnet run -c Release --project tests/Yolo4Convert.Benchmarks -- seeded-weights CFG OUT.weights
+// writes the seeded weights the tests use for CFG (what precision.sh converts).
+if (args is ["seeded-weights", var seededCfg, var seededOut])
+{
+    SeededWeights.Write(DarknetReader.ReadCfg(File.ReadAllText(seededCfg), seededCfg), seededOut);
+    return;
+}
+
 var cfgFolder = args.Length > 0 ? args[0] : Path.Combine("..", "shared", "cfg");
 var work = args.Length > 1 ? args[1] : Path.Combine(Path.GetTempPath(), "yolo4convert-bench");
 Directory.CreateDirectory(work);
