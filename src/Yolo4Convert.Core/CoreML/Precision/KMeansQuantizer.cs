@@ -2,15 +2,15 @@ namespace Yolo4Convert.CoreML.Precision;
 
 /// <summary>
 /// A lookup table of 2^bits values for one layer, fitted by one-dimensional k-means (Lloyd's algorithm), and each
-/// weight's index of its nearest table entry. Deterministic: the weights are sorted, the centroids start at the
-/// mid-quantiles of the sorted weights (moved up past duplicates), and at most <see cref="Iterations"/> rounds run,
-/// stopping early only when no centroid moves. On sorted data every cluster is a contiguous run, so a round is
+/// weight's index of its nearest table entry. Deterministic: the weights are sorted, the centroids start evenly
+/// spaced between the smallest and largest weight, and at most <see cref="Iterations"/> rounds run, stopping early
+/// only when no centroid moves. On sorted data every cluster is a contiguous run, so a round is
 /// k binary searches and k means from prefix sums (in double), whatever the layer's size.
 /// </summary>
 internal static class KMeansQuantizer
 {
     /// <summary>The most Lloyd rounds per layer.</summary>
-    public const int Iterations = 50;
+    public const int Iterations = 100;
 
     /// <summary>Fits the table and assigns the indices (ties go to the lower entry).</summary>
     public static (byte[] Codes, float[] Table) Quantize(ReadOnlySpan<float> kernel, int bits)
@@ -25,16 +25,13 @@ internal static class KMeansQuantizer
             prefix[i + 1] = prefix[i] + sorted[i];
         }
 
+        // Evenly spaced levels over the layer's range: the table starts as linear quantization and every Lloyd round
+        // can only lower the squared error from there. (Quantile starts crowd the centre and leave the tails coarse.)
         var centroids = new double[k];
+        double min = sorted[0], max = sorted[^1];
         for (var j = 0; j < k; j++)
         {
-            var pos = (int)((((2L * j) + 1) * n) / (2L * k));
-            if (j > 0 && sorted[pos] <= centroids[j - 1])
-            {
-                pos = UpperBound(sorted, centroids[j - 1]);
-            }
-
-            centroids[j] = pos < n ? sorted[pos] : centroids[j - 1];
+            centroids[j] = min + ((max - min) * j / (k - 1));
         }
 
         var ends = new int[k];
