@@ -58,6 +58,7 @@ internal static class ConvertCommand
                 throw new UsageException($"OUTPUT '{outputFile.Name}' should end in .mlmodel (Core ML) or .h5 (Keras).");
             }
 
+            precision.CheckApplies(parse, kerasOnly);
             var kerasFile = kerasOnly ? outputFile : parse.GetValue(keras);
             if (kerasFile is not null && !kerasFile.Extension.Equals(".h5", StringComparison.OrdinalIgnoreCase))
             {

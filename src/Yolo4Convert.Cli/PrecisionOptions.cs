@@ -26,6 +26,15 @@ internal sealed class PrecisionOptions
 
     public IEnumerable<Option> All => [Precision, Quantize];
 
+    /// <summary>The options only shape Core ML weights: asking for them with a Keras-only output is a mistake.</summary>
+    public void CheckApplies(ParseResult parse, bool kerasOnly)
+    {
+        if (kerasOnly && (parse.GetValue(Precision) != "fp32" || parse.GetValue(Quantize) != "none"))
+        {
+            throw new UsageException("--precision and --quantize shape the .mlmodel's weights; the .h5 output keeps float32 weights.");
+        }
+    }
+
     /// <summary>Applies the parsed choice to writer options.</summary>
     public CoreMLWriterOptions Apply(ParseResult parse, CoreMLWriterOptions options) => options with
     {

@@ -49,6 +49,15 @@ public sealed class PrecisionCommandTests
     }
 
     [Fact]
+    public void Convert_QuantizeWithKerasOutputOnly_IsAUsageError()
+    {
+        var (exit, _, stderr) = CliRunner.Run(Cfg, Weights, Path.Combine(Fixtures.TempFolder(), "x.h5"), "--quantize", "linear8");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("--precision and --quantize shape the .mlmodel's weights", stderr);
+    }
+
+    [Fact]
     public void Verify_Fp16PrecisionJson_ReportsBothRunsAndDetectionAgreement()
     {
         var folder = Fixtures.TempFolder();

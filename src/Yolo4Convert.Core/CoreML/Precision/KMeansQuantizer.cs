@@ -7,19 +7,31 @@ namespace Yolo4Convert.CoreML.Precision;
 /// only when no centroid moves. On sorted data every cluster is a contiguous run, so a round is
 /// k binary searches and k means from prefix sums (in double), whatever the layer's size.
 /// </summary>
-internal static class KMeansQuantizer
+internal sealed class KMeansQuantizer
 {
+    // Reused from layer to layer, like the emitter's folding buffer: the largest layer sets the size.
+    private float[] _sorted = [];
+    private double[] _prefix = [];
+
     /// <summary>The most Lloyd rounds per layer.</summary>
     public const int Iterations = 100;
 
     /// <summary>Fits the table and assigns the indices (ties go to the lower entry).</summary>
-    public static (byte[] Codes, float[] Table) Quantize(ReadOnlySpan<float> kernel, int bits)
+    public (byte[] Codes, float[] Table) Quantize(ReadOnlySpan<float> kernel, int bits)
     {
         var k = 1 << bits;
-        var sorted = kernel.ToArray();
-        Array.Sort(sorted);
-        var n = sorted.Length;
-        var prefix = new double[n + 1];
+        var n = kernel.Length;
+        if (_sorted.Length < n)
+        {
+            _sorted = GC.AllocateUninitializedArray<float>(n);
+            _prefix = GC.AllocateUninitializedArray<double>(n + 1);
+        }
+
+        var sorted = _sorted.AsSpan(0, n);
+        kernel.CopyTo(sorted);
+        sorted.Sort();
+        var prefix = _prefix.AsSpan(0, n + 1);
+        prefix[0] = 0;
         for (var i = 0; i < n; i++)
         {
             prefix[i + 1] = prefix[i] + sorted[i];
@@ -101,7 +113,7 @@ internal static class KMeansQuantizer
     }
 
     // ends[j] = one past the last sorted index nearer to centroid j than to j+1 (values on a midpoint go to j).
-    private static void Boundaries(float[] sorted, double[] centroids, int[] ends)
+    private static void Boundaries(ReadOnlySpan<float> sorted, double[] centroids, int[] ends)
     {
         for (var j = 0; j < centroids.Length - 1; j++)
         {
@@ -112,7 +124,7 @@ internal static class KMeansQuantizer
     }
 
     // The first index whose value is greater than v.
-    private static int UpperBound(float[] sorted, double v)
+    private static int UpperBound(ReadOnlySpan<float> sorted, double v)
     {
         int lo = 0, hi = sorted.Length;
         while (lo < hi)

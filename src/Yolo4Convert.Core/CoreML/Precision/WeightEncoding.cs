@@ -15,6 +15,7 @@ namespace Yolo4Convert.CoreML.Precision;
 internal sealed class WeightEncoding
 {
     private readonly List<EncodedLayer> _layers = [];
+    private readonly KMeansQuantizer _kmeans = new();
 
     public WeightEncoding(WeightPrecision precision, WeightQuantization quantization, int minimumQuantizedWeights)
     {
@@ -125,9 +126,9 @@ internal sealed class WeightEncoding
         };
     }
 
-    private static WeightParams LookupTable(ReadOnlySpan<float> kernel, int bits)
+    private WeightParams LookupTable(ReadOnlySpan<float> kernel, int bits)
     {
-        var (codes, table) = KMeansQuantizer.Quantize(kernel, bits);
+        var (codes, table) = _kmeans.Quantize(kernel, bits);
         var lut = new LookUpTableQuantizationParams();
         lut.FloatValue.AddRange(table);
         return new WeightParams
