@@ -20,6 +20,12 @@ if (args is ["seeded-weights", var seededCfg, var seededOut])
     return;
 }
 
+if (args is ["precision-runs", ..])
+{
+    PrecisionRuns.Run(args[1..]);
+    return;
+}
+
 var cfgFolder = args.Length > 0 ? args[0] : Path.Combine("..", "shared", "cfg");
 var work = args.Length > 1 ? args[1] : Path.Combine(Path.GetTempPath(), "yolo4convert-bench");
 Directory.CreateDirectory(work);
