@@ -92,6 +92,9 @@ internal sealed class WeightEncoding
         }
     }
 
+    /// <summary>The serialised size of a bias WeightParams of <paramref name="channels"/> values (biases are never quantized).</summary>
+    public long SerializedBiasSize(int channels) => SerializedSize(FloatFormat, channels, channels);
+
     public static int Bits(WeightQuantization q) => q switch
     {
         WeightQuantization.Linear8 or WeightQuantization.KMeans8 => 8,

@@ -211,9 +211,11 @@ public sealed class WeightEncodingTests(ITestOutputHelper log)
                 }
 
                 var encoding = new WeightEncoding(options.Precision, options.Quantization, options.MinimumQuantizedWeights);
-                var (weights, _) = encoding.Encode("000_conv", kernel, new float[channels]);
+                var bias = kernel.Take(channels).ToArray();
+                var (weights, encodedBias) = encoding.Encode("000_conv", kernel, bias);
                 var format = encoding.FormatFor(kernel.Length);
                 Assert.Equal(weights.CalculateSize(), WeightEncoding.SerializedSize(format, kernel.Length, channels));
+                Assert.Equal(encodedBias.CalculateSize(), encoding.SerializedBiasSize(channels));
                 sizes.Add(weights.CalculateSize());
             }
 
