@@ -59,6 +59,11 @@ internal static class ConvertCommand
             }
 
             precision.CheckApplies(parse, kerasOnly);
+            if (kerasOnly && parse.GetValue(keras) is not null)
+            {
+                throw new UsageException($"OUTPUT '{outputFile.Name}' is already the Keras file; --keras is for writing a .h5 beside a .mlmodel OUTPUT.");
+            }
+
             var kerasFile = kerasOnly ? outputFile : parse.GetValue(keras);
             if (kerasFile is not null && !kerasFile.Extension.Equals(".h5", StringComparison.OrdinalIgnoreCase))
             {
@@ -68,6 +73,10 @@ internal static class ConvertCommand
             var (width, height) = CommonOptions.ParseSize(parse.GetValue(size));
             var cfgFile = parse.GetRequiredValue(cfg);
             var weightsFile = parse.GetRequiredValue(weights);
+            var namesFile = parse.GetValue(names);
+            using var outputs = OutputTransaction.Begin(
+                [("CFG", cfgFile.ToString()), ("WEIGHTS", weightsFile.ToString()), ("--names", namesFile?.ToString())],
+                [("OUTPUT", outputFile.ToString()), ("--keras", kerasOnly ? null : kerasFile?.ToString())]);
             var (shaped, weighted) = DarknetReader.Read(cfgFile.ToString(), weightsFile.ToString(), width, height);
             var defaults = new CoreMLWriterOptions();
             var options = precision.Apply(parse, new CoreMLWriterOptions
@@ -78,7 +87,7 @@ internal static class ConvertCommand
                 Mish = parse.GetValue(mish) switch { "native" => MishLowering.Native, "stable" => MishLowering.Stable, _ => MishLowering.CustomLayer },
                 InputName = parse.GetRequiredValue(inputName),
                 OutputNames = parse.GetValue(outputNames)?.Split(',', StringSplitOptions.TrimEntries),
-                ClassNames = parse.GetValue(names) is { } n ? ReadNames(n) : null,
+                ClassNames = namesFile is null ? null : ClassNames.Read(namesFile, shaped.Network.Heads.Select(h => h.Classes).DefaultIfEmpty(0).Max(), "the cfg's heads"),
                 UserDefined = new Dictionary<string, string>
                 {
                     ["source.cfg"] = cfgFile.Name,
@@ -102,10 +111,11 @@ internal static class ConvertCommand
             KerasWriteResult? kerasResult = null;
             if (kerasFile is not null)
             {
-                kerasResult = AtomicFile.Write(kerasFile.ToString(), stream => new KerasH5Writer().Write(weighted, shaped, stream));
+                kerasResult = outputs.Write(kerasFile.ToString(), stream => new KerasH5Writer().Write(weighted, shaped, stream));
             }
 
-            var result = kerasOnly ? null : AtomicFile.Write(outputFile.ToString(), stream => writer.Write(weighted, shaped, stream));
+            var result = kerasOnly ? null : outputs.Write(outputFile.ToString(), stream => writer.Write(weighted, shaped, stream));
+            outputs.Commit();
             var seconds = watch.Elapsed.TotalSeconds;
             long Size(FileInfo f) => new FileInfo(f.FullName).Length;
             if (parse.GetValue(json))
@@ -171,24 +181,6 @@ internal static class ConvertCommand
 
             return ExitCodes.Ok;
         }));
-    }
-
-    public static IReadOnlyList<string> ReadNames(FileInfo file)
-    {
-        var names = File.ReadAllLines(file.FullName).Select(l => l.Trim()).ToList();
-        while (names.Count > 0 && names[^1].Length == 0)
-        {
-            names.RemoveAt(names.Count - 1);
-        }
-
-        var blank = names.FindIndex(n => n.Length == 0);
-        if (blank >= 0)
-        {
-            throw new DarknetFormatException("the names file has an empty line; expected one class name per line.",
-                SourceLocation.Text(file.ToString(), blank + 1));
-        }
-
-        return names;
     }
 
     private static string OsFor(int version) => version switch

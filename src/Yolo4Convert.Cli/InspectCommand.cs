@@ -38,16 +38,7 @@ internal static class InspectCommand
                 {
                     cfg = cfgFile.ToString(),
                     input = new { width = shaped.Network.Net.Width, height = shaped.Network.Net.Height, channels = shaped.Network.Net.Channels },
-                    layers = shaped.Network.Layers.Select(l => new
-                    {
-                        index = l.Index,
-                        type = l.Kind,
-                        inputs = l.Inputs,
-                        input = Shape(shaped.ShapeOf(l.Inputs[0])),
-                        output = Shape(shaped.Shapes[l.Index]),
-                        bflops = shaped.BFlops(l),
-                        weightFloats = shaped.WeightFloats(l),
-                    }),
+                    layers = shaped.Network.Layers.Select(l => InspectLayerRecord.Json(shaped, l)),
                     bflops = shaped.Network.Layers.Sum(shaped.BFlops),
                     parameters = shaped.ParameterCount,
                     weightFloats = shaped.TotalWeightFloats,
@@ -71,8 +62,6 @@ internal static class InspectCommand
         return command;
     }
 
-    private static int[] Shape(TensorShape s) => [s.C, s.H, s.W];
-
     internal static string Table(ShapedNetwork shaped)
     {
         var sb = new StringBuilder();
@@ -93,8 +82,10 @@ internal static class InspectCommand
                 ReorgLayer g => (string.Empty, $"/{g.Stride}"),
                 _ => (string.Empty, string.Empty),
             };
-            var bflops = layer is ConvolutionalLayer ? CommonOptions.F(shaped.BFlops(layer)) : string.Empty;
-            sb.AppendLine($"{layer.Index,5}  {Short(layer),-15} {filters,7}  {geometry,-15}  {Dims(input),-17} -> {Dims(output),-17}  {bflops,7}");
+            var cost = shaped.BFlops(layer);
+            var bflops = cost > 0 ? CommonOptions.F(cost) : string.Empty;
+            var row = $"{layer.Index,5}  {Short(layer),-15} {filters,7}  {geometry,-15}  {Dims(input),-17} -> {Dims(output),-17}  {bflops,7}";
+            sb.AppendLine(layer is HeadLayer ? $"{row}  {InspectLayerRecord.HeadText(layer)}" : row);
         }
 
         return sb.ToString();

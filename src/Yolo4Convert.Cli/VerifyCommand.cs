@@ -19,25 +19,19 @@ internal static class VerifyCommand
         var weights = new Argument<FileInfo>("WEIGHTS") { Description = "The Darknet .weights the model was converted from." };
         var model = new Argument<FileInfo>("MODEL") { Description = "The .mlmodel to check." };
         var image = new Option<FileInfo?>("--image") { Description = "Image to run both on (stretched to the input size); default: a fixed synthetic pattern." };
-        var tolerance = new Option<double?>("--tolerance")
-        {
-            Description = "Largest allowed |model − reference| per head, relative to the head's largest magnitude. Default by the coarser of the stored weights and --precision: 1e-4 (fp32), 2e-2 (fp16), 5e-2 (linear8), 0.1 (8-bit table), 0.25 (6-bit), 0.5 (4-bit).",
-        };
+        // 0 (not accepted on the command line) stands for "the default of the stored weights and precision".
+        var tolerance = CommonOptions.Number("--tolerance", 0.0, 0, 1, false, false,
+            "Largest allowed |model − reference| per head, relative to the head's largest magnitude. Default by the coarser of the stored weights and --precision: 1e-4 (fp32), 2e-2 (fp16), 5e-2 (linear8), 0.1 (8-bit table), 0.25 (6-bit), 0.5 (4-bit).", "1e-4");
         var precision = new Option<string>("--precision")
         {
             Description = "'fp32' (default) runs the model in float32; 'fp16' also runs it with every layer's output, the input and the weights rounded to half precision, as the GPU and the Neural Engine do, and checks that run.",
             DefaultValueFactory = _ => "fp32",
         };
         precision.AcceptOnlyFromAmong("fp32", "fp16");
-        var threshold = new Option<float>("--threshold")
-        {
-            Description = "Class probability above which a reference detection must also be found by the model (the model's own threshold is 0.1 lower).",
-            DefaultValueFactory = _ => 0.5f,
-        };
-        var minIou = new Option<float?>("--min-iou")
-        {
-            Description = "Smallest IoU of a model box with the reference box of the same class to count as found. Default 0.9 (fp32, fp16), 0.8 (8-bit), 0.5 (6- and 4-bit).",
-        };
+        var threshold = CommonOptions.Number("--threshold", 0.5f, 0, 1, false, false,
+            "Class probability above which a reference detection must also be found by the model (the model's own threshold is 0.1 lower).", "0.5");
+        var minIou = CommonOptions.Number("--min-iou", 0f, 0, 1, false, true,
+            "Smallest IoU of a model box with the reference box of the same class to count as found. Default 0.9 (fp32, fp16), 0.8 (8-bit), 0.5 (6- and 4-bit).", "0.9");
         var json = CommonOptions.JsonOutput();
         var command = new Command("verify", "Run the model with the built-in Core ML runtime and an independent Darknet-semantics forward pass of CFG + WEIGHTS; report per head the largest absolute and relative difference, and whether the model finds every detection the reference finds (same class, IoU, after NMS). Exits 6 when a head differs by more than --tolerance or a detection is missing.")
         {
@@ -47,21 +41,14 @@ internal static class VerifyCommand
         {
             var compute = parse.GetValue(precision) == "fp16" ? ComputePrecision.Fp16 : ComputePrecision.Fp32;
             var scoreThreshold = parse.GetValue(threshold);
-            if (scoreThreshold is <= 0 or >= 1 || parse.GetValue(minIou) is <= 0 or > 1)
-            {
-                throw new UsageException("--threshold must be between 0 and 1 and --min-iou in (0, 1].");
-            }
 
-            if (parse.GetValue(tolerance) is <= 0 or >= 1)
-            {
-                throw new UsageException("--tolerance must be between 0 and 1 (e.g. 1e-4).");
-            }
-
+            using var progress = ProgressLine.Start(parse.InvocationConfiguration.Error, parse.GetValue(json), "verify");
+            progress.Step("reading the model, cfg and weights");
             var runtime = CoreMLRuntime.Load(parse.GetRequiredValue(model).ToString());
             var info = runtime.Info;
             var (defaultTolerance, defaultIou) = VerifyComparison.Defaults(runtime.StoredWeights, compute);
-            var limit = parse.GetValue(tolerance) ?? defaultTolerance;
-            var iouLimit = parse.GetValue(minIou) ?? defaultIou;
+            var limit = parse.GetValue(tolerance) is > 0 and var t ? t : defaultTolerance;
+            var iouLimit = parse.GetValue(minIou) is > 0 and var m ? m : defaultIou;
             var (shaped, weighted) = DarknetReader.Read(parse.GetRequiredValue(cfg).ToString(), parse.GetRequiredValue(weights).ToString(), info.Width, info.Height);
             var channels = info.Grayscale ? 1 : 3;
             var pixels = parse.GetValue(image) is { } file
@@ -69,6 +56,7 @@ internal static class VerifyCommand
                 : Pattern(channels, info.Height, info.Width);
 
             var watch = Stopwatch.StartNew();
+            progress.Step("running the Darknet reference");
             var scaled = new Tensor(pixels.Shape, [.. pixels.Data.Select(v => v / 255f)]);
             var reference = DarknetReference.Forward(weighted, shaped, scaled);
             var referenceSeconds = watch.Elapsed.TotalSeconds;
@@ -78,12 +66,14 @@ internal static class VerifyCommand
             foreach (var p in compute == ComputePrecision.Fp16 ? new[] { ComputePrecision.Fp32, ComputePrecision.Fp16 } : [ComputePrecision.Fp32])
             {
                 watch.Restart();
+                progress.Step(p == ComputePrecision.Fp16 ? "running the model in emulated half precision" : "running the model");
                 var outputs = runtime.Run(pixels, p);
                 var seconds = watch.Elapsed.TotalSeconds;
                 runs.Add(new VerifyRun(p, VerifyComparison.HeadErrors(info, outputs, reference),
                     VerifyComparison.Agreement(info, outputs, expected, scoreThreshold, iouLimit), seconds));
             }
 
+            progress.Dispose();
             var checkedRun = runs[^1];
             var worst = checkedRun.Worst;
             var ok = worst <= limit && checkedRun.Detections.AllFound;

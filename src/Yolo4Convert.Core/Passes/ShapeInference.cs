@@ -21,10 +21,23 @@ public sealed record ShapedNetwork(Network Network, ImmutableArray<TensorShape> 
     /// <summary>Number of kernel values of a conv: n × (c/groups) × size × size.</summary>
     public long KernelCount(ConvolutionalLayer c) => (long)c.Filters * (InputShape(c).C / c.Groups) * c.Size * c.Size;
 
-    /// <summary>Billions of floating point operations, counted as Darknet does (2 × weights × output pixels).</summary>
-    public double BFlops(Layer layer) => layer is ConvolutionalLayer c
-        ? 2.0 * KernelCount(c) * Shapes[c.Index].H * Shapes[c.Index].W / 1e9
-        : 0;
+    /// <summary>
+    /// Billions of floating point operations, counted as Darknet prints them: a conv 2 × weights × output pixels
+    /// (convolutional_layer.c), a maxpool size² × channels × output pixels (maxpool_layer.c), a shortcut one add per
+    /// output value and `from` input (shortcut_layer.c); Darknet counts nothing for the other layers.
+    /// </summary>
+    public double BFlops(Layer layer)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        var o = Shapes[layer.Index];
+        return layer switch
+        {
+            ConvolutionalLayer c => 2.0 * KernelCount(c) * o.H * o.W / 1e9,
+            MaxPoolLayer m => (double)m.Size * m.Size * InputShape(m).C * o.H * o.W / 1e9,
+            ShortcutLayer s => (double)o.C * o.H * o.W * (s.Inputs.Length - 1) / 1e9,
+            _ => 0,
+        };
+    }
 
     /// <summary>Total float32 values the .weights file must hold after its header.</summary>
     public long TotalWeightFloats => Network.Layers.Sum(WeightFloats);
