@@ -38,12 +38,13 @@ internal static class ConvertCommand
         var size = CommonOptions.Size();
         var precision = new PrecisionOptions();
         var json = CommonOptions.JsonOutput();
+        var strict = WarningOutput.Strict();
         foreach (var a in new Argument[] { cfg, weights, output })
         {
             root.Arguments.Add(a);
         }
 
-        foreach (var o in new Option[] { keras, mish, names, inputName, outputNames, size, author, license, description, json }.Concat(precision.All))
+        foreach (var o in new Option[] { keras, mish, names, inputName, outputNames, size, author, license, description, json, strict }.Concat(precision.All))
         {
             root.Options.Add(o);
         }
@@ -77,7 +78,8 @@ internal static class ConvertCommand
             using var outputs = OutputTransaction.Begin(
                 [("CFG", cfgFile.ToString()), ("WEIGHTS", weightsFile.ToString()), ("--names", namesFile?.ToString())],
                 [("OUTPUT", outputFile.ToString()), ("--keras", kerasOnly ? null : kerasFile?.ToString())]);
-            var (shaped, weighted) = DarknetReader.Read(cfgFile.ToString(), weightsFile.ToString(), width, height);
+            var warnings = WarningOutput.Log(parse, strict);
+            var (shaped, weighted) = WarningOutput.Read(parse, warnings, () => DarknetReader.Read(cfgFile.ToString(), weightsFile.ToString(), width, height, warnings));
             var defaults = new CoreMLWriterOptions();
             var options = precision.Apply(parse, new CoreMLWriterOptions
             {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Yolo4Convert.CoreML;
 using Yolo4Convert.Detection;
 using Yolo4Convert.Runtime;
 
@@ -41,7 +42,7 @@ internal static class DetectCommand
             var info = runtime.Info;
             var heads = HeadSpec.FromMetadata(info);
             var classNames = namesFile is not null ? ClassNames.Read(namesFile, heads.Select(h => h.Classes).DefaultIfEmpty(0).Max(), "the model's heads")
-                : info.UserDefined.TryGetValue("classes", out var stored) ? stored.Split(',') : null;
+                : info.UserDefined.TryGetValue(ClassNamesMetadata.Key, out var stored) ? ClassNamesMetadata.Decode(stored) : null;
             var original = ImageFiles.Load(imagePath);
             var letterbox = info.UserDefined.TryGetValue("input.resize", out var resize) && resize == "letterbox";
             var (pixels, toImage) = ImageFiles.Prepare(original, info.Width, info.Height, letterbox, info.Grayscale);

@@ -33,9 +33,10 @@ internal static class VerifyCommand
         var minIou = CommonOptions.Number("--min-iou", 0f, 0, 1, false, true,
             "Smallest IoU of a model box with the reference box of the same class to count as found. Default 0.9 (fp32, fp16), 0.8 (8-bit), 0.5 (6- and 4-bit).", "0.9");
         var json = CommonOptions.JsonOutput();
+        var strict = WarningOutput.Strict();
         var command = new Command("verify", "Run the model with the built-in Core ML runtime and an independent Darknet-semantics forward pass of CFG + WEIGHTS; report per head the largest absolute and relative difference, and whether the model finds every detection the reference finds (same class, IoU, after NMS). Exits 6 when a head differs by more than --tolerance or a detection is missing.")
         {
-            cfg, weights, model, image, tolerance, precision, threshold, minIou, json,
+            cfg, weights, model, image, tolerance, precision, threshold, minIou, json, strict,
         };
         command.SetAction(parse => CommandRunner.Run(parse, stdout =>
         {
@@ -49,7 +50,9 @@ internal static class VerifyCommand
             var (defaultTolerance, defaultIou) = VerifyComparison.Defaults(runtime.StoredWeights, compute);
             var limit = parse.GetValue(tolerance) is > 0 and var t ? t : defaultTolerance;
             var iouLimit = parse.GetValue(minIou) is > 0 and var m ? m : defaultIou;
-            var (shaped, weighted) = DarknetReader.Read(parse.GetRequiredValue(cfg).ToString(), parse.GetRequiredValue(weights).ToString(), info.Width, info.Height);
+            var warnings = WarningOutput.Log(parse, strict);
+            var (shaped, weighted) = WarningOutput.Read(parse, warnings,
+                () => DarknetReader.Read(parse.GetRequiredValue(cfg).ToString(), parse.GetRequiredValue(weights).ToString(), info.Width, info.Height, warnings));
             var channels = info.Grayscale ? 1 : 3;
             var pixels = parse.GetValue(image) is { } file
                 ? ImageFiles.Prepare(ImageFiles.Load(file.ToString()), info.Width, info.Height, letterbox: false, info.Grayscale).Pixels
@@ -76,11 +79,19 @@ internal static class VerifyCommand
             progress.Dispose();
             var checkedRun = runs[^1];
             var worst = checkedRun.Worst;
-            var ok = worst <= limit && checkedRun.Detections.AllFound;
+            var ok = worst <= limit && checkedRun.Detections.AllFound && !checkedRun.HasNonFinite;
+            var broken = checkedRun.Heads.Where(r => r.Diff.HasNonFinite).ToList();
+            if (broken.Count > 0)
+            {
+                parse.InvocationConfiguration.Error.WriteLine(
+                    $"error: {broken.Count} head{(broken.Count == 1 ? string.Empty : "s")} hold NaN/Inf values{(checkedRun.Precision == ComputePrecision.Fp16 ? " in half precision" : string.Empty)}: "
+                    + string.Join("; ", broken.Select(r => $"{r.Head} (layer {r.Layer}) {r.Diff.NonFiniteActual:N0} of {r.Shape.Count:N0} in the model, {r.Diff.NonFiniteExpected:N0} in the Darknet reference"))
+                    + ". Hint: check the weights for NaN/Inf with 'yolo4convert inspect CFG WEIGHTS'.");
+            }
             var modelSeconds = runs[0].Seconds;
             if (parse.GetValue(json))
             {
-                object Heads(VerifyRun r) => r.Heads.Select(h => new { name = h.Head, layer = h.Layer, shape = new[] { h.Shape.C, h.Shape.H, h.Shape.W }, maxAbsoluteError = h.Abs, maxRelativeError = h.Rel });
+                object Heads(VerifyRun r) => r.Heads.Select(h => new { name = h.Head, layer = h.Layer, shape = new[] { h.Shape.C, h.Shape.H, h.Shape.W }, maxAbsoluteError = h.Abs, maxRelativeError = h.Rel, nonFiniteModel = h.Diff.NonFiniteActual, nonFiniteReference = h.Diff.NonFiniteExpected });
                 object Detections(VerifyRun r) => new
                 {
                     found = r.Detections.Found,
@@ -110,8 +121,8 @@ internal static class VerifyCommand
                 for (var i = 0; i < runs[0].Heads.Count; i++)
                 {
                     var r = runs[0].Heads[i];
-                    var line = $"{r.Head} (layer {r.Layer}, {r.Shape}): max abs error {VerifyComparison.E(r.Abs)}, max rel error {VerifyComparison.E(r.Rel)}";
-                    stdout.WriteLine(fp16 is null ? line : $"{line}; fp16 compute: max abs error {VerifyComparison.E(fp16.Heads[i].Abs)}, max rel error {VerifyComparison.E(fp16.Heads[i].Rel)}");
+                    var line = $"{r.Head} (layer {r.Layer}, {r.Shape}): max abs error {VerifyComparison.E(r.Abs)}, max rel error {VerifyComparison.E(r.Rel)}{VerifyComparison.NonFinite(r)}";
+                    stdout.WriteLine(fp16 is null ? line : $"{line}; fp16 compute: max abs error {VerifyComparison.E(fp16.Heads[i].Abs)}, max rel error {VerifyComparison.E(fp16.Heads[i].Rel)}{VerifyComparison.NonFinite(fp16.Heads[i])}");
                 }
 
                 stdout.WriteLine($"detections (class probability > {CommonOptions.F(scoreThreshold, "0.##")}, NMS {CommonOptions.F(VerifyComparison.NmsIou, "0.##")}): reference {expected.Count}, " +

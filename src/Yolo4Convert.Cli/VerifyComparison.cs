@@ -8,12 +8,19 @@ using Yolo4Convert.Runtime;
 namespace Yolo4Convert.Cli;
 
 /// <summary>One head's largest difference from the Darknet reference.</summary>
-internal sealed record HeadError(string Head, int Layer, TensorShape Shape, double Abs, double Rel);
+internal sealed record HeadError(string Head, int Layer, TensorShape Shape, HeadDifference Diff)
+{
+    public double Abs => Diff.MaxAbsolute;
+
+    public double Rel => Diff.MaxRelative;
+}
 
 /// <summary>The model run at one compute precision, compared with the reference.</summary>
 internal sealed record VerifyRun(ComputePrecision Precision, IReadOnlyList<HeadError> Heads, DetectionAgreement Detections, double Seconds)
 {
     public double Worst => Heads.Max(h => h.Rel);
+
+    public bool HasNonFinite => Heads.Any(h => h.Diff.HasNonFinite);
 
     public string Name => Precision == ComputePrecision.Fp16 ? "fp16" : "fp32";
 }
@@ -62,13 +69,7 @@ internal static class VerifyComparison
                     "pass the cfg the model was converted from.");
             }
 
-            double abs = 0;
-            for (var i = 0; i < actual.Data.Length; i++)
-            {
-                abs = Math.Max(abs, Math.Abs((double)actual.Data[i] - expected.Data[i]));
-            }
-
-            rows.Add(new HeadError(name, layer, actual.Shape, abs, abs / Math.Max(expected.MaxAbs(), 1e-12)));
+            rows.Add(new HeadError(name, layer, actual.Shape, HeadDifference.Of(actual, expected)));
         }
 
         return rows;
@@ -85,9 +86,13 @@ internal static class VerifyComparison
             minIou);
 
     private static int LayerOf(ModelInfo info, string name) =>
-        info.UserDefined.TryGetValue($"head.{name}.layer", out var l) ? int.Parse(l, CultureInfo.InvariantCulture)
-            : throw new DarknetFormatException($"the model's metadata does not say which layer output '{name}' comes from.", null,
+        info.UserDefined.TryGetValue($"head.{name}.layer", out var l) && int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed
+            : throw new DarknetFormatException($"the model's metadata does not say which layer output '{Echo.Of(name)}' comes from (key 'head.{Echo.Of(name)}.layer' missing or not a number).", null,
                 "verify works on models written by yolo4convert.");
+
+    /// <summary>", NaN/Inf: …" when a head holds non-finite values; empty otherwise.</summary>
+    public static string NonFinite(HeadError r) =>
+        r.Diff.HasNonFinite ? $", NaN/Inf: {r.Diff.NonFiniteActual:N0} in the model, {r.Diff.NonFiniteExpected:N0} in the reference" : string.Empty;
 
     public static string E(double v, string format = "E2") => v.ToString(format, CultureInfo.InvariantCulture);
 

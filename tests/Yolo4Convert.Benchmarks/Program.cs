@@ -17,13 +17,18 @@ using Yolo4Convert.Tests;
 if (args is ["seeded-weights", var seededCfg, var seededOut])
 {
     SeededWeights.Write(DarknetReader.ReadCfg(File.ReadAllText(seededCfg), seededCfg), seededOut);
-    return;
+    return 0;
 }
 
 if (args is ["precision-runs", ..])
 {
     PrecisionRuns.Run(args[1..]);
-    return;
+    return 0;
+}
+
+if (args.Length > 0 && args[0] == "fuzz")
+{
+    return Yolo4Convert.Benchmarks.Fuzz.Run(args[1..]);
 }
 
 var cfgFolder = args.Length > 0 ? args[0] : Path.Combine("..", "shared", "cfg");
@@ -77,3 +82,5 @@ foreach (var (name, size) in new[] { ("yolov4", 608), ("yolov4-tiny", 416) })
     Console.WriteLine($"{name} {size}x{size}: read {F(read)} s, write .mlmodel {F(write)} s, runtime best {F(runs.Min())} s " +
         $"(median {F(runs.Order().ElementAt(1))} s, {F(bflops / runs.Min())} GFLOPS), Darknet reference {F(reference)} s, {F(bflops)} BFLOPs");
 }
+
+return 0;

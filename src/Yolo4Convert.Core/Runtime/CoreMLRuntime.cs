@@ -44,7 +44,7 @@ public sealed class CoreMLRuntime
         {
             if (o.Type?.TypeCase != FeatureType.TypeOneofCase.MultiArrayType || o.Type.MultiArrayType.Shape.Count != 3)
             {
-                throw new UnsupportedFeatureException($"output '{o.Name}' is not a rank-3 multi-array; the runtime expects raw C×H×W heads.", new SourceLocation(fileName));
+                throw new UnsupportedFeatureException($"output '{Echo.Of(o.Name)}' is not a rank-3 multi-array; the runtime expects raw C×H×W heads.", new SourceLocation(fileName));
             }
 
             var s = o.Type.MultiArrayType.Shape;
@@ -75,6 +75,7 @@ public sealed class CoreMLRuntime
         StoredWeights = WeightDecoder.Coarsest(_network.Layers.Where(l => l.LayerCase == NeuralNetworkLayer.LayerOneofCase.Convolution)
             .Select(l => WeightDecoder.FormatOf(l.Convolution.Weights)));
         _halfKernels = new(() => [.. _kernels.Select(k => k is null ? null : new Operations.ConvKernel(Half(k.Weights), k.Bias is null ? null : Half(k.Bias)))]);
+        CoreMLModelValidator.Validate(_network, Info, fileName);
     }
 
     /// <summary>The model's interface and metadata.</summary>
