@@ -15,21 +15,27 @@ internal static class InspectCommand
         var weights = new Argument<FileInfo?>("WEIGHTS") { Description = "Optional .weights file to check against the cfg.", Arity = ArgumentArity.ZeroOrOne };
         var size = CommonOptions.Size();
         var json = CommonOptions.JsonOutput();
+        var strict = WarningOutput.Strict();
         var command = new Command("inspect", "Print the layer table of a cfg (index, type, filters, size/stride, input -> output, BFLOPs), its parameter count and the exact .weights size it needs; with WEIGHTS, check that the file matches.")
         {
-            cfg, weights, size, json,
+            cfg, weights, size, json, strict,
         };
         command.SetAction(parse => CommandRunner.Run(parse, stdout =>
         {
             var (w, h) = CommonOptions.ParseSize(parse.GetValue(size));
             var cfgFile = parse.GetRequiredValue(cfg);
-            var shaped = DarknetReader.ReadCfg(File.ReadAllText(cfgFile.FullName), cfgFile.ToString(), w, h);
-            WeightedNetwork? weighted = null;
-            if (parse.GetValue(weights) is { } weightsFile)
+            var warnings = WarningOutput.Log(parse, strict);
+            var (shaped, weighted) = WarningOutput.Read(parse, warnings, () =>
             {
+                var shaped = DarknetReader.ReadCfg(DarknetReader.ReadCfgText(cfgFile.FullName), cfgFile.ToString(), w, h, warnings);
+                if (parse.GetValue(weights) is not { } weightsFile)
+                {
+                    return (shaped, (WeightedNetwork?)null);
+                }
+
                 using var stream = weightsFile.OpenRead();
-                weighted = DarknetWeightsReader.Read(shaped, stream, weightsFile.ToString());
-            }
+                return (shaped, DarknetWeightsReader.Read(shaped, stream, weightsFile.ToString(), warnings));
+            });
 
             var expected = DarknetWeightsReader.ExpectedSize(shaped);
             if (parse.GetValue(json))

@@ -10,6 +10,7 @@ namespace Yolo4Convert.Cli;
 internal sealed class ProgressLine : IDisposable
 {
     private readonly TextWriter? _error;
+    private readonly string _command;
     private readonly Timer? _timer;
     private readonly DateTime _start = DateTime.UtcNow;
     private readonly Lock _gate = new();
@@ -19,14 +20,12 @@ internal sealed class ProgressLine : IDisposable
     private ProgressLine(TextWriter? error, string command)
     {
         _error = error;
+        _command = command;
         if (error is not null)
         {
-            Command = command;
             _timer = new Timer(_ => Draw(), null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
         }
     }
-
-    private string Command { get; } = string.Empty;
 
     /// <summary>A progress line on <paramref name="error"/> if it is the console's stderr, a terminal, and <paramref name="json"/> is off.</summary>
     public static ProgressLine Start(TextWriter error, bool json, string command)
@@ -77,7 +76,7 @@ internal sealed class ProgressLine : IDisposable
             }
 
             var seconds = (DateTime.UtcNow - _start).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
-            var text = $"{Command}: {_step}… {seconds} s";
+            var text = $"{_command}: {_step}… {seconds} s";
             _error.Write("\r" + text.PadRight(_width));
             _error.Flush();
             _width = Math.Max(_width, text.Length);

@@ -12,6 +12,25 @@ using Yolo4Convert.Tests;
 //   dotnet run -c Release --project tests/Yolo4Convert.Benchmarks -- [SHARED_CFG_FOLDER] [WORK_FOLDER]
 // Writes seeded weights for yolov4 and yolov4-tiny into WORK_FOLDER (once), then times conversion,
 // the Core ML runtime and the Darknet reference. Peak memory of the CLI is measured by run.sh.
+//   dotnet run -c Release --project tests/Yolo4Convert.Benchmarks -- seeded-weights CFG OUT.weights
+// writes the seeded weights the tests use for CFG (what precision.sh converts).
+if (args is ["seeded-weights", var seededCfg, var seededOut])
+{
+    SeededWeights.Write(DarknetReader.ReadCfg(File.ReadAllText(seededCfg), seededCfg), seededOut);
+    return 0;
+}
+
+if (args is ["precision-runs", ..])
+{
+    PrecisionRuns.Run(args[1..]);
+    return 0;
+}
+
+if (args.Length > 0 && args[0] == "fuzz")
+{
+    return Yolo4Convert.Benchmarks.Fuzz.Run(args[1..]);
+}
+
 var cfgFolder = args.Length > 0 ? args[0] : Path.Combine("..", "shared", "cfg");
 var work = args.Length > 1 ? args[1] : Path.Combine(Path.GetTempPath(), "yolo4convert-bench");
 Directory.CreateDirectory(work);
@@ -63,3 +82,5 @@ foreach (var (name, size) in new[] { ("yolov4", 608), ("yolov4-tiny", 416) })
     Console.WriteLine($"{name} {size}x{size}: read {F(read)} s, write .mlmodel {F(write)} s, runtime best {F(runs.Min())} s " +
         $"(median {F(runs.Order().ElementAt(1))} s, {F(bflops / runs.Min())} GFLOPS), Darknet reference {F(reference)} s, {F(bflops)} BFLOPs");
 }
+
+return 0;

@@ -148,6 +148,23 @@ public sealed class DetectOutputTests
         CliAssert.Unchanged(before, folder);
     }
 
+    [Theory]
+    [InlineData("notes.png", "these are not pixels")]
+    [InlineData("empty.jpg", "")]
+    public void Detect_ImageThatIsNoImage_ExitsTwoAndKeepsAnExistingOut(string name, string content)
+    {
+        var (folder, model, _) = DemoModel();
+        var image = Path.Combine(folder, name);
+        File.WriteAllText(image, content);
+        File.WriteAllText(Path.Combine(folder, "b.png"), "previous drawing");
+        var before = CliAssert.Snapshot(folder);
+
+        var line = CliAssert.OneErrorLine(CliRunner.Run("detect", model, image, "--out", Path.Combine(folder, "b.png")), 2);
+
+        Assert.Equal($"{image}: error: the image could not be decoded; expected a JPEG or PNG file.", line);
+        CliAssert.Unchanged(before, folder);
+    }
+
     [Fact]
     public void Verify_HugeImage_ExitsTwo()
     {

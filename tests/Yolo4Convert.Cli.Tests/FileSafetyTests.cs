@@ -196,6 +196,28 @@ public sealed class FileSafetyTests
     }
 
     [Fact]
+    public void OutputTransaction_TwoNewOutputsThroughALinkedFolder_AreTheSameFile()
+    {
+        var folder = Fixtures.TempFolder();
+        Directory.CreateDirectory(In(folder, "real"));
+        Directory.CreateSymbolicLink(In(folder, "alias"), In(folder, "real"));
+
+        var ex = Assert.Throws<UsageException>(() => OutputTransaction.Begin([], [("A", In(folder, "real/x.bin")), ("B", In(folder, "alias/x.bin"))]));
+
+        Assert.Equal($"B '{In(folder, "alias/x.bin")}' is the same file as A '{In(folder, "real/x.bin")}'; each output needs its own path.", ex.Message);
+    }
+
+    [Fact]
+    public void OutputTransaction_TwoNewOutputsInOneFolder_AreDifferentFiles()
+    {
+        var folder = Fixtures.TempFolder();
+
+        using var outputs = OutputTransaction.Begin([("IN", In(folder, "missing.in"))], [("A", In(folder, "x.bin")), ("B", In(folder, "y.bin"))]);
+
+        Assert.Empty(Directory.GetFiles(folder));
+    }
+
+    [Fact]
     public void OutputTransaction_NotCommitted_RemovesEveryTemporary()
     {
         var folder = Fixtures.TempFolder();

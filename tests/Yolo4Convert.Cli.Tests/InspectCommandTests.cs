@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Yolo4Convert.Tests;
 
 namespace Yolo4Convert.Cli.Tests;
@@ -50,6 +51,20 @@ public sealed class InspectCommandTests
         Assert.Contains("total: 162 layers, 128.459 BFLOPs", stdout);
         Assert.Matches(@"\n +7 +shortcut +from 4 +304 x 304 x 64 +-> 304 x 304 x 64 +0\.006\n", stdout); // 64·304·304 adds
         Assert.Matches(@"\n +112 +maxpool +13x13/1 +19 x 19 x 512 +-> 19 x 19 x 512 +0\.031\n", stdout); // 13²·512·19² compares
+    }
+
+    // "Total BFLOPS ..." as Darknet (AlexeyAB) prints it when it loads these cfgs at their own input size.
+    [Theory]
+    [InlineData("cfg/yolov4.cfg", "128.459")]
+    [InlineData("cfg/yolov4-tiny.cfg", "6.910")]
+    [InlineData("cfg/yolov3.cfg", "65.879")]
+    [InlineData("cfg/yolov3-tiny.cfg", "5.571")]
+    public void Inspect_ZooCfg_TotalIsWhatDarknetPrints(string cfg, string darknetTotal)
+    {
+        var (exit, stdout, _) = CliRunner.Run("inspect", Fixtures.Shared(cfg));
+
+        Assert.Equal(0, exit);
+        Assert.Matches($@"\ntotal: \d+ layers, {Regex.Escape(darknetTotal)} BFLOPs,", stdout);
     }
 
     [Fact]

@@ -15,8 +15,11 @@ namespace Yolo4Convert.Darknet;
 /// </summary>
 public static class DarknetWeightsReader
 {
-    /// <summary>Reads the weights of <paramref name="shaped"/> from a seekable stream.</summary>
-    public static WeightedNetwork Read(ShapedNetwork shaped, Stream stream, string fileName)
+    /// <summary>
+    /// Reads the weights of <paramref name="shaped"/> from a seekable stream. NaN, ±Inf and negative batch-norm
+    /// variance go to <paramref name="warnings"/> (one line per layer), or fail in its strict mode.
+    /// </summary>
+    public static WeightedNetwork Read(ShapedNetwork shaped, Stream stream, string fileName, WarningLog? warnings = null)
     {
         ArgumentNullException.ThrowIfNull(shaped);
         ArgumentNullException.ThrowIfNull(stream);
@@ -33,12 +36,17 @@ public static class DarknetWeightsReader
         {
             if (layer is ConvolutionalLayer c)
             {
+                var offset = stream.Position;
                 var biases = ReadFloats(stream, c.Filters);
                 BatchNormWeights? bn = c.BatchNormalize
                     ? new BatchNormWeights(ReadFloats(stream, c.Filters), ReadFloats(stream, c.Filters), ReadFloats(stream, c.Filters))
                     : null;
                 var kernel = ReadFloats(stream, checked((int)shaped.KernelCount(c)));
                 weights[c.Index] = new ConvWeights(biases, bn, kernel);
+                if (warnings is not null)
+                {
+                    DarknetWeightsChecks.Check(c, weights[c.Index]!, offset, fileName, warnings);
+                }
             }
         }
 
@@ -117,7 +125,7 @@ public static class DarknetWeightsReader
 
         if (text.StartsWith('<'))
         {
-            throw new DarknetFormatException($"the weights file starts with '{text[..Math.Min(5, text.Length)]}': it is an HTML page ({length} bytes), not Darknet weights.",
+            throw new DarknetFormatException($"the weights file starts with '{Echo.Of(text[..Math.Min(5, text.Length)])}': it is an HTML page ({length} bytes), not Darknet weights.",
                 SourceLocation.Bytes(fileName, 0), "the link pointed to a web page (e.g. a Google Drive or GitHub page); download the raw file.");
         }
     }

@@ -27,20 +27,16 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
         var ordered = KerasTopology.Order(layers, outputs);
         var config = KerasModelConfig.Build(_options.ModelName, ordered, outputs, _options.KerasVersion);
 
-        var weights = new H5Group
-        {
-            Attributes = new Dictionary<string, object>
-            {
-                ["layer_names"] = Names(ordered.Select(l => l.Name).ToList()),
-                ["backend"] = "tensorflow",
-                ["keras_version"] = _options.KerasVersion,
-            },
-        };
+        var nameAttributes = new List<string>();
+        var weightsAttributes = Names("layer_names", ordered.Select(l => l.Name).ToList(), nameAttributes);
+        weightsAttributes["backend"] = "tensorflow";
+        weightsAttributes["keras_version"] = _options.KerasVersion;
+        var weights = new H5Group { Attributes = weightsAttributes };
         foreach (var layer in ordered)
         {
             var group = new H5Group
             {
-                Attributes = new Dictionary<string, object> { ["weight_names"] = Names(layer.Weights.Select(w => w.Name).ToList()) },
+                Attributes = Names("weight_names", layer.Weights.Select(w => w.Name).ToList(), nameAttributes),
             };
             if (layer.Weights.Count > 0)
             {
@@ -75,8 +71,8 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
 
         // The patch works on the buffer itself: the bytes past Length are zeros and never match a name.
         var bytes = buffer.GetBuffer();
-        var expected = 1 + ordered.Count;
-        var patched = Hdf5FixedStrings.Patch(bytes, "layer_names") + Hdf5FixedStrings.Patch(bytes, "weight_names");
+        var expected = nameAttributes.Count;
+        var patched = nameAttributes.Distinct().Sum(a => Hdf5FixedStrings.Patch(bytes, a));
         if (patched != expected)
         {
             throw new InvalidOperationException($"patched {patched} name attributes, expected {expected}");
@@ -87,9 +83,18 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
         return new KerasWriteResult(ordered.Count, ordered.Count(l => l.Weights.Count > 0), outputs, custom);
     }
 
-    private static H5Attribute Names(IReadOnlyList<string> names)
+    // A name array as one attribute, or in Keras' numbered parts when it exceeds an object-header message.
+    private static Dictionary<string, object> Names(string attribute, IReadOnlyList<string> names, List<string> written)
     {
-        var (data, length) = Hdf5FixedStrings.Encode(names);
-        return new H5Attribute(data, [(ulong)names.Count], new H5OpaqueInfo((uint)length, string.Empty));
+        var size = Hdf5FixedStrings.ElementSize(names);
+        var attributes = new Dictionary<string, object>();
+        foreach (var (name, part) in KerasNameChunks.Split(attribute, names, size))
+        {
+            var (data, length) = Hdf5FixedStrings.Encode(part, size);
+            attributes[name] = new H5Attribute(data, [(ulong)part.Count], new H5OpaqueInfo((uint)length, string.Empty));
+            written.Add(name);
+        }
+
+        return attributes;
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using CoreML.Specification;
 using Google.Protobuf;
+using Yolo4Convert.CoreML.Precision;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Numerics;
@@ -19,6 +20,7 @@ public sealed class CoreMLRuntime
     private readonly NeuralNetworkImageScaler _scaler;
     private readonly Dictionary<string, int> _lastUse = new(StringComparer.Ordinal);
     private readonly Operations.ConvKernel?[] _kernels;
+    private readonly Lazy<Operations.ConvKernel?[]> _halfKernels;
 
     private CoreMLRuntime(Model model, string fileName)
     {
@@ -40,13 +42,14 @@ public sealed class CoreMLRuntime
         var outputs = ImmutableArray.CreateBuilder<(string, TensorShape)>();
         foreach (var o in description.Output)
         {
-            if (o.Type?.TypeCase != FeatureType.TypeOneofCase.MultiArrayType || o.Type.MultiArrayType.Shape.Count != 3)
+            if (o.Type?.TypeCase != FeatureType.TypeOneofCase.MultiArrayType || o.Type.MultiArrayType.Shape.Count is < 1 or > 3)
             {
-                throw new UnsupportedFeatureException($"output '{o.Name}' is not a rank-3 multi-array; the runtime expects raw C×H×W heads.", new SourceLocation(fileName));
+                throw new UnsupportedFeatureException($"output '{Echo.Of(o.Name)}' is not a multi-array of rank 1 to 3; the runtime expects raw C×H×W heads or decoded rows.", new SourceLocation(fileName));
             }
 
-            var s = o.Type.MultiArrayType.Shape;
-            outputs.Add((o.Name, new TensorShape((int)s[0], (int)s[1], (int)s[2])));
+            // A rank-2 [rows, columns] output (decoded boxes) is read from a [rows, columns, 1] blob, as Core ML does.
+            var s = o.Type.MultiArrayType.Shape.Select(d => (int)d).Concat([1, 1]).ToArray();
+            outputs.Add((o.Name, new TensorShape(s[0], s[1], s[2])));
         }
 
         _scaler = _network.Preprocessing.FirstOrDefault(p => p.FeatureName == input.Name)?.Scaler ?? new NeuralNetworkImageScaler { ChannelScale = 1f };
@@ -69,10 +72,21 @@ public sealed class CoreMLRuntime
                 _lastUse[name] = i;
             }
         }
+
+        StoredWeights = WeightDecoder.Coarsest(_network.Layers.Where(l => l.LayerCase == NeuralNetworkLayer.LayerOneofCase.Convolution)
+            .Select(l => WeightDecoder.FormatOf(l.Convolution.Weights)));
+        _halfKernels = new(() => [.. _kernels.Select(k => k is null ? null : new Operations.ConvKernel(Half(k.Weights), k.Bias is null ? null : Half(k.Bias)))]);
+        BlobShapes = CoreMLModelValidator.Validate(_network, Info, fileName);
     }
 
     /// <summary>The model's interface and metadata.</summary>
     public ModelInfo Info { get; }
+
+    /// <summary>The shape of every blob as the validator inferred it (null where it could not follow).</summary>
+    internal IReadOnlyDictionary<string, TensorShape?> BlobShapes { get; }
+
+    /// <summary>The coarsest format of the stored convolution weights: fp32, fp16, linear8 or lutN (a lookup table of N-bit indices).</summary>
+    public string StoredWeights { get; }
 
     /// <summary>Loads a model written by yolo4convert (or any model using the same layer subset).</summary>
     public static CoreMLRuntime Load(Stream stream, string fileName)
@@ -106,9 +120,14 @@ public sealed class CoreMLRuntime
     /// <summary>
     /// Runs the model on an image given as pixel values 0..255, RGB (or gray), CHW, already at the input size.
     /// The model's preprocessing (channel scale and biases) is applied here, as Core ML does.
+    /// With <see cref="ComputePrecision.Fp16"/> the input, weights and every layer's output are rounded to half.
     /// </summary>
-    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels)
+    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, ComputePrecision precision = ComputePrecision.Fp32) => Run(pixels, [], precision);
+
+    /// <summary>Runs the model and also returns the internal blobs named in <paramref name="keep"/> (e.g. raw heads).</summary>
+    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, IReadOnlyCollection<string> keep, ComputePrecision precision = ComputePrecision.Fp32)
     {
+        ArgumentNullException.ThrowIfNull(keep);
         ArgumentNullException.ThrowIfNull(pixels);
         var channels = Info.Grayscale ? 1 : 3;
         if (pixels.Shape != new TensorShape(channels, Info.Height, Info.Width))
@@ -116,14 +135,16 @@ public sealed class CoreMLRuntime
             throw new ArgumentException($"the image is {pixels.Shape}; the model wants {channels}x{Info.Height}x{Info.Width}", nameof(pixels));
         }
 
-        var blobs = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [Info.InputName] = Preprocess(pixels) };
-        var outputs = Info.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        var half = precision == ComputePrecision.Fp16;
+        var kernels = half ? _halfKernels.Value : _kernels;
+        var blobs = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [Info.InputName] = RoundIf(half, Preprocess(pixels)) };
+        var outputs = Info.Outputs.Select(o => o.Name).Concat(keep).ToHashSet(StringComparer.Ordinal);
         for (var i = 0; i < _network.Layers.Count; i++)
         {
             var layer = _network.Layers[i];
             var inputs = layer.Input.Select(n => blobs.TryGetValue(n, out var t) ? t
                 : throw new DarknetFormatException($"layer '{layer.Name}' reads blob '{n}', which no earlier layer produces.", null)).ToArray();
-            blobs[layer.Output[0]] = Operations.Run(layer, inputs, _kernels[i]);
+            blobs[layer.Output[0]] = RoundIf(half, Operations.Run(layer, inputs, kernels[i]));
             foreach (var name in layer.Input)
             {
                 if (_lastUse[name] == i && !outputs.Contains(name))
@@ -146,7 +167,34 @@ public sealed class CoreMLRuntime
                 : throw new DarknetFormatException($"output '{name}' is declared {shape} but computes {t.Shape}.", null);
         }
 
+        foreach (var name in keep)
+        {
+            result[name] = blobs.TryGetValue(name, out var t) ? t
+                : throw new DarknetFormatException($"the model has no blob named '{name}'.", null);
+        }
+
         return result;
+    }
+
+    /// <summary>A runtime for one NeuralNetwork stage of a pipeline.</summary>
+    internal static CoreMLRuntime ForStage(Model model, string fileName) => new(model, fileName);
+
+    private static float[] Half(float[] values)
+    {
+        var copy = (float[])values.Clone();
+        HalfPrecision.Round(copy);
+        return copy;
+    }
+
+    // The half-precision emulation's one hook: a layer's output is stored as half.
+    private static Tensor RoundIf(bool half, Tensor t)
+    {
+        if (half)
+        {
+            HalfPrecision.Round(t.Data);
+        }
+
+        return t;
     }
 
     private Tensor Preprocess(Tensor pixels)

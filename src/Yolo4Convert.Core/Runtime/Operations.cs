@@ -22,20 +22,23 @@ internal static partial class Operations
             Layer.LayerOneofCase.Reshape => layer.Reshape.Mode != ReshapeLayerParams.Types.ReshapeOrder.ChannelFirst ? "CHANNEL_LAST reshape" : null,
             Layer.LayerOneofCase.Concat => layer.Concat.SequenceConcat ? "sequence concat" : null,
             Layer.LayerOneofCase.Slice => layer.Slice.Stride < 1 ? "a slice with stride 0" : null,
-            Layer.LayerOneofCase.Custom => layer.Custom.ClassName == "Mish" ? null : $"custom layer class '{layer.Custom.ClassName}' (only 'Mish' is known)",
+            Layer.LayerOneofCase.Permute => CheckPermute(layer.Permute),
+            Layer.LayerOneofCase.Scale => CheckScale(layer.Scale),
+            Layer.LayerOneofCase.Unary => layer.Unary.Type > UnaryFunctionLayerParams.Types.Operation.Threshold ? "an unknown unary function" : null,
+            Layer.LayerOneofCase.Custom => layer.Custom.ClassName == "Mish" ? null : $"custom layer class '{Echo.Of(layer.Custom.ClassName)}' (only 'Mish' is known)",
             Layer.LayerOneofCase.Softmax or Layer.LayerOneofCase.Add or Layer.LayerOneofCase.Multiply or Layer.LayerOneofCase.Min or Layer.LayerOneofCase.ReorganizeData => null,
             Layer.LayerOneofCase.None => "a layer type the runtime does not know",
             _ => $"a '{layer.LayerCase}' layer",
         };
         if (problem is not null)
         {
-            throw new UnsupportedFeatureException($"Core ML layer '{layer.Name}' is {problem}, which the runtime cannot run.", null,
+            throw new UnsupportedFeatureException($"Core ML layer '{Echo.Of(layer.Name)}' is {problem}, which the runtime cannot run.", null,
                 "the runtime runs the layer subset yolo4convert writes.");
         }
 
         if (layer.Output.Count != 1 || layer.Input.Count == 0)
         {
-            throw new UnsupportedFeatureException($"Core ML layer '{layer.Name}' has {layer.Input.Count} inputs and {layer.Output.Count} outputs; the runtime expects one output.", null);
+            throw new UnsupportedFeatureException($"Core ML layer '{Echo.Of(layer.Name)}' has {layer.Input.Count} inputs and {layer.Output.Count} outputs; the runtime expects one output.", null);
         }
     }
 
@@ -51,15 +54,12 @@ internal static partial class Operations
             return "a convolution without a padding type";
         }
 
-        if (p.Weights is null || p.Weights.FloatValue.Count == 0)
-        {
-            return "a convolution without float32 weights";
-        }
-
         var k = Pair(p.KernelSize, 3);
         var groups = Math.Max(1, (int)p.NGroups);
+        var count = (long)(p.OutputChannels * p.KernelChannels * (ulong)k.H * (ulong)k.W);
         return k.H != k.W || Pair(p.DilationFactor, 1) is var d && d.H != d.W ? "a non-square convolution"
-            : (ulong)p.Weights.FloatValue.Count != p.OutputChannels * p.KernelChannels * (ulong)k.H * (ulong)k.W ? "a convolution whose weight count does not match its shape"
+            : WeightDecoder.Problem(p.Weights, count, (long)p.OutputChannels) is { } weights ? $"a convolution with {weights}"
+            : p.HasBias && WeightDecoder.Problem(p.Bias, (long)p.OutputChannels, 1) is { } bias ? $"a convolution with a bias of {bias}"
             : (int)p.OutputChannels % groups != 0 ? "a convolution whose output channels do not divide into its groups"
             : null;
     }
@@ -67,12 +67,24 @@ internal static partial class Operations
     private static (int H, int W) Pair(Google.Protobuf.Collections.RepeatedField<ulong> v, int fallback) =>
         v.Count == 2 ? ((int)v[0], (int)v[1]) : (fallback, fallback);
 
-    /// <summary>A convolution's weights and bias as plain arrays, copied out of the message once per model.</summary>
+    /// <summary>
+    /// A convolution's weights and bias as plain float32 arrays, copied (and dequantized, see WeightDecoder) out of
+    /// the message once per model.
+    /// </summary>
     public sealed record ConvKernel(float[] Weights, float[]? Bias)
     {
-        public static ConvKernel? For(Layer layer) => layer.LayerCase != Layer.LayerOneofCase.Convolution ? null : new(
-            [.. layer.Convolution.Weights.FloatValue],
-            layer.Convolution.HasBias && layer.Convolution.Bias is { } bias ? [.. bias.FloatValue] : null);
+        public static ConvKernel? For(Layer layer)
+        {
+            if (layer.LayerCase != Layer.LayerOneofCase.Convolution)
+            {
+                return null;
+            }
+
+            var p = layer.Convolution;
+            var channels = (int)p.OutputChannels;
+            var count = channels * (int)p.KernelChannels * Pair(p.KernelSize, 3).H * Pair(p.KernelSize, 3).W;
+            return new(WeightDecoder.Decode(p.Weights, count, channels), p.HasBias && p.Bias is { } bias ? WeightDecoder.Decode(bias, channels, 1) : null);
+        }
     }
 
     /// <summary>Evaluates one layer; convolutions take their weights from <paramref name="kernel"/>.</summary>
@@ -91,6 +103,9 @@ internal static partial class Operations
         Layer.LayerOneofCase.ReorganizeData => Reorganize(layer.ReorganizeData, inputs[0]),
         Layer.LayerOneofCase.Slice => Slice(layer.Slice, inputs[0]),
         Layer.LayerOneofCase.Custom => Map(inputs[0], Mish),
+        Layer.LayerOneofCase.Permute => Permute(layer.Permute, inputs[0]),
+        Layer.LayerOneofCase.Scale => Scale(layer.Name, layer.Scale, inputs[0]),
+        Layer.LayerOneofCase.Unary => Unary(layer.Unary, inputs[0]),
         _ => throw new InvalidOperationException($"unchecked layer {layer.Name}"),
     };
 
