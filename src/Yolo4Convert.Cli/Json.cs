@@ -13,7 +13,7 @@ namespace Yolo4Convert.Cli;
 /// anonymous objects, which JsonSerializer can only read by reflection-based serialization; that mode is off in the
 /// Native AOT binary and the source generator cannot name anonymous types. So this walks the public properties
 /// itself, with Utf8JsonWriter doing the formatting: objects, sequences, string-keyed dictionaries, strings, numbers,
-/// booleans, enums (as numbers) and null.
+/// booleans, enums (as numbers) and null; NaN and infinities as the strings "NaN", "Infinity", "-Infinity".
 /// </summary>
 internal static class Json
 {
@@ -46,6 +46,12 @@ internal static class Json
                 break;
             case bool b:
                 w.WriteBooleanValue(b);
+                break;
+            case float or double when !double.IsFinite(Convert.ToDouble(value, CultureInfo.InvariantCulture)):
+                // A damaged model can compute infinite boxes: written as "NaN", "Infinity" or "-Infinity" (strings, as
+                // JsonNumberHandling.AllowNamedFloatingPointLiterals does) rather than failing.
+                var named = Convert.ToDouble(value, CultureInfo.InvariantCulture);
+                w.WriteStringValue(double.IsNaN(named) ? "NaN" : named > 0 ? "Infinity" : "-Infinity");
                 break;
             case float f:
                 w.WriteNumberValue(f);

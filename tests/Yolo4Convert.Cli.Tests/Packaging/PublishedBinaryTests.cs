@@ -21,13 +21,23 @@ public sealed class PublishedBinaryTests
     private static string Input(string relative) =>
         relative.StartsWith("samples/", StringComparison.Ordinal) ? Fixtures.Repo(relative) : Fixtures.Shared(relative);
 
+    public static TheoryData<string, string, string> Conversions() => new()
+    {
+        { "samples/demo.cfg", "samples/demo.weights", string.Empty },
+        { Fixtures.RealModelCfg, Fixtures.RealModelWeights, string.Empty },
+        { Fixtures.RealModelCfg, Fixtures.RealModelWeights, "--nms --precision fp16 --mish native" },
+        { Fixtures.RealModelCfg, Fixtures.RealModelWeights, "--quantize kmeans6" },
+        { Fixtures.RealModelCfg, Fixtures.RealModelWeights, "--quantize linear8" },
+    };
+
     [Theory]
-    [MemberData(nameof(Models))]
-    public void PublishedBinary_Convert_WritesTheJitBuildsMlmodelAndH5ByteForByte(string cfg, string weights)
+    [MemberData(nameof(Conversions))]
+    public void PublishedBinary_Convert_WritesTheJitBuildsMlmodelAndH5ByteForByte(string cfg, string weights, string options)
     {
         var binary = Artifacts.LinuxBinary;
         var folder = Fixtures.TempFolder();
-        string[] Args(string name) => [Input(cfg), Input(weights), Path.Combine(folder, name + ".mlmodel"), "--keras", Path.Combine(folder, name + ".h5")];
+        string[] Args(string name) => [Input(cfg), Input(weights), Path.Combine(folder, name + ".mlmodel"), "--keras", Path.Combine(folder, name + ".h5"),
+            .. options.Split(' ', StringSplitOptions.RemoveEmptyEntries)];
 
         var jit = CliRunner.Run(Args("jit"));
         var aot = Artifacts.Run(binary, Args("aot"));
