@@ -12,6 +12,20 @@ using Yolo4Convert.Tests;
 //   dotnet run -c Release --project tests/Yolo4Convert.Benchmarks -- [SHARED_CFG_FOLDER] [WORK_FOLDER]
 // Writes seeded weights for yolov4 and yolov4-tiny into WORK_FOLDER (once), then times conversion,
 // the Core ML runtime and the Darknet reference. Peak memory of the CLI is measured by run.sh.
+//   dotnet run -c Release --project tests/Yolo4Convert.Benchmarks -- seeded-weights CFG OUT.weights
+// writes the seeded weights the tests use for CFG (what precision.sh converts).
+if (args is ["seeded-weights", var seededCfg, var seededOut])
+{
+    SeededWeights.Write(DarknetReader.ReadCfg(File.ReadAllText(seededCfg), seededCfg), seededOut);
+    return 0;
+}
+
+if (args is ["precision-runs", ..])
+{
+    PrecisionRuns.Run(args[1..]);
+    return 0;
+}
+
 if (args.Length > 0 && args[0] == "fuzz")
 {
     return Yolo4Convert.Benchmarks.Fuzz.Run(args[1..]);

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using CoreML.Specification;
 using Google.Protobuf;
+using Yolo4Convert.CoreML.Precision;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Numerics;
@@ -19,6 +20,7 @@ public sealed class CoreMLRuntime
     private readonly NeuralNetworkImageScaler _scaler;
     private readonly Dictionary<string, int> _lastUse = new(StringComparer.Ordinal);
     private readonly Operations.ConvKernel?[] _kernels;
+    private readonly Lazy<Operations.ConvKernel?[]> _halfKernels;
 
     private CoreMLRuntime(Model model, string fileName)
     {
@@ -71,6 +73,9 @@ public sealed class CoreMLRuntime
             }
         }
 
+        StoredWeights = WeightDecoder.Coarsest(_network.Layers.Where(l => l.LayerCase == NeuralNetworkLayer.LayerOneofCase.Convolution)
+            .Select(l => WeightDecoder.FormatOf(l.Convolution.Weights)));
+        _halfKernels = new(() => [.. _kernels.Select(k => k is null ? null : new Operations.ConvKernel(Half(k.Weights), k.Bias is null ? null : Half(k.Bias)))]);
         BlobShapes = CoreMLModelValidator.Validate(_network, Info, fileName);
     }
 
@@ -79,6 +84,9 @@ public sealed class CoreMLRuntime
 
     /// <summary>The shape of every blob as the validator inferred it (null where it could not follow).</summary>
     internal IReadOnlyDictionary<string, TensorShape?> BlobShapes { get; }
+
+    /// <summary>The coarsest format of the stored convolution weights: fp32, fp16, linear8 or lutN (a lookup table of N-bit indices).</summary>
+    public string StoredWeights { get; }
 
     /// <summary>Loads a model written by yolo4convert (or any model using the same layer subset).</summary>
     public static CoreMLRuntime Load(Stream stream, string fileName)
@@ -112,11 +120,12 @@ public sealed class CoreMLRuntime
     /// <summary>
     /// Runs the model on an image given as pixel values 0..255, RGB (or gray), CHW, already at the input size.
     /// The model's preprocessing (channel scale and biases) is applied here, as Core ML does.
+    /// With <see cref="ComputePrecision.Fp16"/> the input, weights and every layer's output are rounded to half.
     /// </summary>
-    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels) => Run(pixels, []);
+    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, ComputePrecision precision = ComputePrecision.Fp32) => Run(pixels, [], precision);
 
     /// <summary>Runs the model and also returns the internal blobs named in <paramref name="keep"/> (e.g. raw heads).</summary>
-    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, IReadOnlyCollection<string> keep)
+    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, IReadOnlyCollection<string> keep, ComputePrecision precision = ComputePrecision.Fp32)
     {
         ArgumentNullException.ThrowIfNull(keep);
         ArgumentNullException.ThrowIfNull(pixels);
@@ -126,14 +135,16 @@ public sealed class CoreMLRuntime
             throw new ArgumentException($"the image is {pixels.Shape}; the model wants {channels}x{Info.Height}x{Info.Width}", nameof(pixels));
         }
 
-        var blobs = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [Info.InputName] = Preprocess(pixels) };
+        var half = precision == ComputePrecision.Fp16;
+        var kernels = half ? _halfKernels.Value : _kernels;
+        var blobs = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [Info.InputName] = RoundIf(half, Preprocess(pixels)) };
         var outputs = Info.Outputs.Select(o => o.Name).Concat(keep).ToHashSet(StringComparer.Ordinal);
         for (var i = 0; i < _network.Layers.Count; i++)
         {
             var layer = _network.Layers[i];
             var inputs = layer.Input.Select(n => blobs.TryGetValue(n, out var t) ? t
                 : throw new DarknetFormatException($"layer '{layer.Name}' reads blob '{n}', which no earlier layer produces.", null)).ToArray();
-            blobs[layer.Output[0]] = Operations.Run(layer, inputs, _kernels[i]);
+            blobs[layer.Output[0]] = RoundIf(half, Operations.Run(layer, inputs, kernels[i]));
             foreach (var name in layer.Input)
             {
                 if (_lastUse[name] == i && !outputs.Contains(name))
@@ -167,6 +178,24 @@ public sealed class CoreMLRuntime
 
     /// <summary>A runtime for one NeuralNetwork stage of a pipeline.</summary>
     internal static CoreMLRuntime ForStage(Model model, string fileName) => new(model, fileName);
+
+    private static float[] Half(float[] values)
+    {
+        var copy = (float[])values.Clone();
+        HalfPrecision.Round(copy);
+        return copy;
+    }
+
+    // The half-precision emulation's one hook: a layer's output is stored as half.
+    private static Tensor RoundIf(bool half, Tensor t)
+    {
+        if (half)
+        {
+            HalfPrecision.Round(t.Data);
+        }
+
+        return t;
+    }
 
     private Tensor Preprocess(Tensor pixels)
     {

@@ -54,15 +54,12 @@ internal static partial class Operations
             return "a convolution without a padding type";
         }
 
-        if (p.Weights is null || p.Weights.FloatValue.Count == 0)
-        {
-            return "a convolution without float32 weights";
-        }
-
         var k = Pair(p.KernelSize, 3);
         var groups = Math.Max(1, (int)p.NGroups);
+        var count = (long)(p.OutputChannels * p.KernelChannels * (ulong)k.H * (ulong)k.W);
         return k.H != k.W || Pair(p.DilationFactor, 1) is var d && d.H != d.W ? "a non-square convolution"
-            : (ulong)p.Weights.FloatValue.Count != p.OutputChannels * p.KernelChannels * (ulong)k.H * (ulong)k.W ? "a convolution whose weight count does not match its shape"
+            : WeightDecoder.Problem(p.Weights, count, (long)p.OutputChannels) is { } weights ? $"a convolution with {weights}"
+            : p.HasBias && WeightDecoder.Problem(p.Bias, (long)p.OutputChannels, 1) is { } bias ? $"a convolution with a bias of {bias}"
             : (int)p.OutputChannels % groups != 0 ? "a convolution whose output channels do not divide into its groups"
             : null;
     }
@@ -70,12 +67,24 @@ internal static partial class Operations
     private static (int H, int W) Pair(Google.Protobuf.Collections.RepeatedField<ulong> v, int fallback) =>
         v.Count == 2 ? ((int)v[0], (int)v[1]) : (fallback, fallback);
 
-    /// <summary>A convolution's weights and bias as plain arrays, copied out of the message once per model.</summary>
+    /// <summary>
+    /// A convolution's weights and bias as plain float32 arrays, copied (and dequantized, see WeightDecoder) out of
+    /// the message once per model.
+    /// </summary>
     public sealed record ConvKernel(float[] Weights, float[]? Bias)
     {
-        public static ConvKernel? For(Layer layer) => layer.LayerCase != Layer.LayerOneofCase.Convolution ? null : new(
-            [.. layer.Convolution.Weights.FloatValue],
-            layer.Convolution.HasBias && layer.Convolution.Bias is { } bias ? [.. bias.FloatValue] : null);
+        public static ConvKernel? For(Layer layer)
+        {
+            if (layer.LayerCase != Layer.LayerOneofCase.Convolution)
+            {
+                return null;
+            }
+
+            var p = layer.Convolution;
+            var channels = (int)p.OutputChannels;
+            var count = channels * (int)p.KernelChannels * Pair(p.KernelSize, 3).H * Pair(p.KernelSize, 3).W;
+            return new(WeightDecoder.Decode(p.Weights, count, channels), p.HasBias && p.Bias is { } bias ? WeightDecoder.Decode(bias, channels, 1) : null);
+        }
     }
 
     /// <summary>Evaluates one layer; convolutions take their weights from <paramref name="kernel"/>.</summary>
