@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Yolo4Convert.CoreML;
 using Yolo4Convert.Darknet;
 using Yolo4Convert.Graph;
@@ -8,29 +9,79 @@ using Yolo4Convert.Reference;
 using Yolo4Convert.Runtime;
 using Yolo4Convert.Tests;
 
-// Rerunnable speed benchmark. Usage:
-//   dotnet run -c Release --project tests/Yolo4Convert.Benchmarks -- [SHARED_CFG_FOLDER] [WORK_FOLDER]
-// Writes seeded weights for yolov4 and yolov4-tiny into WORK_FOLDER (once), then times conversion,
-// the Core ML runtime and the Darknet reference. Peak memory of the CLI is measured by run.sh.
-var cfgFolder = args.Length > 0 ? args[0] : Path.Combine("..", "shared", "cfg");
-var work = args.Length > 1 ? args[1] : Path.Combine(Path.GetTempPath(), "yolo4convert-bench");
-Directory.CreateDirectory(work);
-Console.WriteLine($"cores: {Environment.ProcessorCount}, work folder: {work}");
-
-foreach (var (name, size) in new[] { ("yolov4", 608), ("yolov4-tiny", 416) })
+// Benchmark helper, driven by run.sh. Modes:
+//   weights CFG SIZE OUT.weights [--widen FACTOR OUT.cfg]
+//       writes seeded weights of the exact size the cfg needs (once; an existing file of the right size is kept).
+//       With --widen, first writes OUT.cfg: the cfg with every convolution's filters multiplied by FACTOR (rounded to
+//       an even number; the convolutions right before a detection head keep theirs), e.g. 1.4142 for ~2x the weights.
+//   runtime CFG WEIGHTS SIZE
+//       times in-process: reading, the .mlmodel writer, the Core ML runtime (best and median of 3 after a warm-up)
+//       and the Darknet reference.
+return args.FirstOrDefault() switch
 {
-    var cfg = Path.Combine(cfgFolder, name + ".cfg");
-    var weights = Path.Combine(work, name + ".weights");
+    "weights" => Weights(args),
+    "runtime" => Runtime(args),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: weights CFG SIZE OUT.weights [--widen FACTOR OUT.cfg] | runtime CFG WEIGHTS SIZE");
+    return 1;
+}
+
+static int Weights(string[] args)
+{
+    var cfg = args[1];
+    var size = int.Parse(args[2], CultureInfo.InvariantCulture);
+    var weights = args[3];
+    if (args.Length > 6 && args[4] == "--widen")
+    {
+        var widened = Widen(File.ReadAllText(cfg), double.Parse(args[5], CultureInfo.InvariantCulture));
+        if (!File.Exists(args[6]) || File.ReadAllText(args[6]) != widened)
+        {
+            File.WriteAllText(args[6], widened);
+        }
+
+        cfg = args[6];
+    }
+
     var shaped = DarknetReader.ReadCfg(File.ReadAllText(cfg), cfg, size, size);
     if (!File.Exists(weights) || new FileInfo(weights).Length != DarknetWeightsReader.ExpectedSize(shaped))
     {
         SeededWeights.Write(shaped, weights);
     }
 
+    Console.WriteLine($"{weights}: {new FileInfo(weights).Length:N0} bytes");
+    return 0;
+}
+
+// Multiplies filters= of every [convolutional] section except those followed by a [yolo]/[region] section.
+static string Widen(string cfg, double factor)
+{
+    var sections = Regex.Split(cfg, @"(?m)^(?=[ \t]*\[)");
+    for (var i = 0; i < sections.Length; i++)
+    {
+        var next = i + 1 < sections.Length ? sections[i + 1].TrimStart() : string.Empty;
+        if (!sections[i].TrimStart().StartsWith("[conv", StringComparison.Ordinal) || next.StartsWith("[yolo]", StringComparison.Ordinal) || next.StartsWith("[region]", StringComparison.Ordinal))
+        {
+            continue;
+        }
+
+        sections[i] = Regex.Replace(sections[i], @"(?m)^(\s*filters\s*=\s*)(\d+)", m =>
+            m.Groups[1].Value + (2 * (int)Math.Round(int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture) * factor / 2)).ToString(CultureInfo.InvariantCulture));
+    }
+
+    return string.Concat(sections);
+}
+
+static int Runtime(string[] args)
+{
+    var (cfg, weights, size) = (args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture));
     var watch = Stopwatch.StartNew();
-    var (_, weighted) = DarknetReader.Read(cfg, weights, size, size);
+    var (shaped, weighted) = DarknetReader.Read(cfg, weights, size, size);
     var read = watch.Elapsed.TotalSeconds;
-    var model = Path.Combine(work, name + ".mlmodel");
+    var model = Path.ChangeExtension(weights, $".{size}.mlmodel");
     watch.Restart();
     using (var stream = File.Create(model))
     {
@@ -60,6 +111,7 @@ foreach (var (name, size) in new[] { ("yolov4", 608), ("yolov4-tiny", 416) })
     var reference = watch.Elapsed.TotalSeconds;
     var bflops = shaped.Network.Layers.Sum(shaped.BFlops);
     string F(double v) => v.ToString("0.00", CultureInfo.InvariantCulture);
-    Console.WriteLine($"{name} {size}x{size}: read {F(read)} s, write .mlmodel {F(write)} s, runtime best {F(runs.Min())} s " +
+    Console.WriteLine($"{Path.GetFileNameWithoutExtension(cfg)} {size}x{size} in-process: read {F(read)} s, write .mlmodel {F(write)} s, runtime best {F(runs.Min())} s " +
         $"(median {F(runs.Order().ElementAt(1))} s, {F(bflops / runs.Min())} GFLOPS), Darknet reference {F(reference)} s, {F(bflops)} BFLOPs");
+    return 0;
 }

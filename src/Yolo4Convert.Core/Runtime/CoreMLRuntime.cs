@@ -17,7 +17,7 @@ public sealed class CoreMLRuntime
 {
     private readonly NeuralNetwork _network;
     private readonly NeuralNetworkImageScaler _scaler;
-    private readonly Dictionary<string, int> _lastUse = new(StringComparer.Ordinal);
+    private readonly LivenessPlan _liveness;
     private readonly Operations.ConvKernel?[] _kernels;
 
     private CoreMLRuntime(Model model, string fileName)
@@ -64,11 +64,9 @@ public sealed class CoreMLRuntime
             var layer = _network.Layers[i];
             Operations.Check(layer);
             _kernels[i] = Operations.ConvKernel.For(layer);
-            foreach (var name in layer.Input)
-            {
-                _lastUse[name] = i;
-            }
         }
+
+        _liveness = LivenessPlan.For(_network.Layers, Info.Outputs.Select(o => o.Name));
     }
 
     /// <summary>The model's interface and metadata.</summary>
@@ -116,20 +114,17 @@ public sealed class CoreMLRuntime
             throw new ArgumentException($"the image is {pixels.Shape}; the model wants {channels}x{Info.Height}x{Info.Width}", nameof(pixels));
         }
 
+        var pool = new TensorPool();
         var blobs = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [Info.InputName] = Preprocess(pixels) };
-        var outputs = Info.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
-        for (var i = 0; i < _network.Layers.Count; i++)
+        using (Operations.UsePool(pool))
         {
-            var layer = _network.Layers[i];
-            var inputs = layer.Input.Select(n => blobs.TryGetValue(n, out var t) ? t
-                : throw new DarknetFormatException($"layer '{layer.Name}' reads blob '{n}', which no earlier layer produces.", null)).ToArray();
-            blobs[layer.Output[0]] = Operations.Run(layer, inputs, _kernels[i]);
-            foreach (var name in layer.Input)
+            for (var i = 0; i < _network.Layers.Count; i++)
             {
-                if (_lastUse[name] == i && !outputs.Contains(name))
-                {
-                    blobs.Remove(name);
-                }
+                var layer = _network.Layers[i];
+                var inputs = layer.Input.Select(n => blobs.TryGetValue(n, out var t) ? t
+                    : throw new DarknetFormatException($"layer '{layer.Name}' reads blob '{n}', which no earlier layer produces.", null)).ToArray();
+                blobs[layer.Output[0]] = Operations.Run(layer, inputs, _kernels[i]);
+                Release(blobs, _liveness.ReleaseAfter[i], pool);
             }
         }
 
@@ -147,6 +142,18 @@ public sealed class CoreMLRuntime
         }
 
         return result;
+    }
+
+    // Hands the buffers of dead blobs back to the pool, unless a live blob still shares the array (a view).
+    private static void Release(Dictionary<string, Tensor> blobs, IEnumerable<string> dead, TensorPool pool)
+    {
+        foreach (var name in dead)
+        {
+            if (blobs.Remove(name, out var tensor) && !blobs.Values.Any(t => ReferenceEquals(t.Data, tensor.Data)))
+            {
+                pool.Return(tensor.Data);
+            }
+        }
     }
 
     private Tensor Preprocess(Tensor pixels)
