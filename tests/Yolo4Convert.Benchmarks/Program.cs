@@ -21,6 +21,7 @@ return args.FirstOrDefault() switch
 {
     "weights" => Weights(args),
     "runtime" => Runtime(args),
+    "run" => RunOnly(args),
     _ => Usage(),
 };
 
@@ -73,6 +74,32 @@ static string Widen(string cfg, double factor)
     }
 
     return string.Concat(sections);
+}
+
+// run MODEL [RUNS]: load time and per-run times of the Core ML runtime alone, on a seeded random image.
+static int RunOnly(string[] args)
+{
+    var watch = Stopwatch.StartNew();
+    var runtime = CoreMLRuntime.Load(args[1]);
+    using var self = Process.GetCurrentProcess();
+    Console.WriteLine($"load {watch.Elapsed.TotalSeconds:0.00} s, managed {GC.GetTotalMemory(false) >> 20} MiB, peak working set {self.PeakWorkingSet64 >> 20} MiB");
+    var pixels = new Tensor(new TensorShape(3, runtime.Info.Height, runtime.Info.Width));
+    var random = new Random(3);
+    for (var i = 0; i < pixels.Data.Length; i++)
+    {
+        pixels.Data[i] = random.Next(256);
+    }
+
+    for (var i = 0; i < (args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3); i++)
+    {
+        watch.Restart();
+        runtime.Run(pixels);
+        self.Refresh();
+        var info = GC.GetGCMemoryInfo();
+        Console.WriteLine($"run {watch.Elapsed.TotalSeconds:0.00} s, managed {GC.GetTotalMemory(false) >> 20} MiB, committed {info.TotalCommittedBytes >> 20} MiB, peak working set {self.PeakWorkingSet64 >> 20} MiB, gen0/1/2 GCs {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
+    }
+
+    return 0;
 }
 
 static int Runtime(string[] args)

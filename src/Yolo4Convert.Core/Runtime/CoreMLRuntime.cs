@@ -18,9 +18,10 @@ public sealed class CoreMLRuntime
     private readonly NeuralNetwork _network;
     private readonly NeuralNetworkImageScaler _scaler;
     private readonly LivenessPlan _liveness;
+    private TensorPool? _pool;
     private readonly Operations.ConvKernel?[] _kernels;
 
-    private CoreMLRuntime(Model model, string fileName)
+    private CoreMLRuntime(Model model, string fileName, KernelExtractor kernels)
     {
         if (model.TypeCase != Model.TypeOneofCase.NeuralNetwork)
         {
@@ -61,9 +62,7 @@ public sealed class CoreMLRuntime
         _kernels = new Operations.ConvKernel?[_network.Layers.Count];
         for (var i = 0; i < _network.Layers.Count; i++)
         {
-            var layer = _network.Layers[i];
-            Operations.Check(layer);
-            _kernels[i] = Operations.ConvKernel.For(layer);
+            _kernels[i] = kernels.KernelOf(_network.Layers[i]);
         }
 
         _liveness = LivenessPlan.For(_network.Layers, Info.Outputs.Select(o => o.Name));
@@ -76,9 +75,10 @@ public sealed class CoreMLRuntime
     public static CoreMLRuntime Load(Stream stream, string fileName)
     {
         Model model;
+        var kernels = new KernelExtractor();
         try
         {
-            model = Model.Parser.ParseFrom(stream);
+            model = ModelStreamReader.Read(stream, fileName, kernels.Take);
         }
         catch (InvalidProtocolBufferException ex)
         {
@@ -91,7 +91,7 @@ public sealed class CoreMLRuntime
             throw new DarknetFormatException("the model has no specificationVersion; this is not a Core ML model.", new SourceLocation(fileName));
         }
 
-        return new CoreMLRuntime(model, fileName);
+        return new CoreMLRuntime(model, fileName, kernels);
     }
 
     /// <summary>Loads a model from a file.</summary>
@@ -114,7 +114,8 @@ public sealed class CoreMLRuntime
             throw new ArgumentException($"the image is {pixels.Shape}; the model wants {channels}x{Info.Height}x{Info.Width}", nameof(pixels));
         }
 
-        var pool = new TensorPool();
+        // The buffers of the previous run are reused; a concurrent run gets a pool of its own.
+        var pool = Interlocked.Exchange(ref _pool, null) ?? new TensorPool();
         var blobs = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [Info.InputName] = Preprocess(pixels) };
         using (Operations.UsePool(pool))
         {
@@ -141,6 +142,7 @@ public sealed class CoreMLRuntime
                 : throw new DarknetFormatException($"output '{name}' is declared {shape} but computes {t.Shape}.", null);
         }
 
+        _pool = pool;
         return result;
     }
 

@@ -9,10 +9,26 @@ namespace Yolo4Convert.Runtime;
 /// <summary>The Core ML layers the runtime can evaluate, with Core ML's semantics.</summary>
 internal static partial class Operations
 {
+    /// <summary>Whether <see cref="Check"/> accepts the layer.</summary>
+    public static bool CanRun(Layer layer) => Problem(layer) is null && layer.Output.Count == 1 && layer.Input.Count > 0;
+
     /// <summary>Rejects, before running anything, a layer the runtime cannot evaluate exactly.</summary>
     public static void Check(Layer layer)
     {
-        string? problem = layer.LayerCase switch
+        var problem = Problem(layer);
+        if (problem is not null)
+        {
+            throw new UnsupportedFeatureException($"Core ML layer '{layer.Name}' is {problem}, which the runtime cannot run.", null,
+                "the runtime runs the layer subset yolo4convert writes.");
+        }
+
+        if (layer.Output.Count != 1 || layer.Input.Count == 0)
+        {
+            throw new UnsupportedFeatureException($"Core ML layer '{layer.Name}' has {layer.Input.Count} inputs and {layer.Output.Count} outputs; the runtime expects one output.", null);
+        }
+    }
+
+    private static string? Problem(Layer layer) => layer.LayerCase switch
         {
             Layer.LayerOneofCase.Convolution => CheckConvolution(layer.Convolution),
             Layer.LayerOneofCase.Pooling => layer.Pooling.Type == PoolingLayerParams.Types.PoolingType.L2 ? "L2 pooling"
@@ -27,17 +43,6 @@ internal static partial class Operations
             Layer.LayerOneofCase.None => "a layer type the runtime does not know",
             _ => $"a '{layer.LayerCase}' layer",
         };
-        if (problem is not null)
-        {
-            throw new UnsupportedFeatureException($"Core ML layer '{layer.Name}' is {problem}, which the runtime cannot run.", null,
-                "the runtime runs the layer subset yolo4convert writes.");
-        }
-
-        if (layer.Output.Count != 1 || layer.Input.Count == 0)
-        {
-            throw new UnsupportedFeatureException($"Core ML layer '{layer.Name}' has {layer.Input.Count} inputs and {layer.Output.Count} outputs; the runtime expects one output.", null);
-        }
-    }
 
     private static string? CheckConvolution(ConvolutionLayerParams p)
     {
@@ -73,24 +78,36 @@ internal static partial class Operations
     /// </summary>
     public sealed record ConvKernel(PackedMatrix[]? Groups, float[]? Depthwise, float[]? Bias)
     {
-        /// <summary>The kernel of a convolution layer (null for other layers); the message's float copy is then dropped.</summary>
-        public static ConvKernel? For(Layer layer)
+        /// <summary>
+        /// The kernel of a convolution layer, read through <paramref name="scratch"/> (grown as needed); the message's
+        /// copy of the weights is then dropped.
+        /// </summary>
+        public static ConvKernel Take(ConvolutionLayerParams p, ref float[] scratch)
         {
-            if (layer.LayerCase != Layer.LayerOneofCase.Convolution)
-            {
-                return null;
-            }
-
-            var p = layer.Convolution;
             var groups = Math.Max(1, (int)p.NGroups);
             var outC = (int)p.OutputChannels;
             var kdim = (int)p.KernelChannels * Pair(p.KernelSize, 3).H * Pair(p.KernelSize, 3).W;
-            float[] weights = [.. p.Weights.FloatValue];
+            var values = p.Weights.FloatValue;
             var bias = p.HasBias && p.Bias is { } b ? b.FloatValue.ToArray() : null;
-            var kernel = IsDepthwise(p)
-                ? new ConvKernel(null, weights, bias)
-                : new ConvKernel([.. Enumerable.Range(0, groups).Select(g => PackedMatrix.Pack(weights.AsSpan(g * (outC / groups) * kdim), outC / groups, kdim))], null, bias);
-            p.Weights.FloatValue.Clear();
+            ConvKernel kernel;
+            if (IsDepthwise(p))
+            {
+                kernel = new ConvKernel(null, [.. values], bias);
+            }
+            else
+            {
+                if (scratch.Length < values.Count)
+                {
+                    scratch = new float[values.Count];
+                }
+
+                values.CopyTo(scratch, 0);
+                var w = scratch;
+                kernel = new ConvKernel([.. Enumerable.Range(0, groups).Select(g => PackedMatrix.Pack(w.AsSpan(g * (outC / groups) * kdim), outC / groups, kdim))], null, bias);
+            }
+
+            // RepeatedField.Clear keeps its array; a new WeightParams lets it go.
+            p.Weights = new WeightParams();
             return kernel;
         }
     }
