@@ -5,6 +5,7 @@ using Yolo4Convert.Darknet;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Numerics;
+using Yolo4Convert.Passes;
 using Yolo4Convert.Reference;
 using Yolo4Convert.Runtime;
 
@@ -37,9 +38,18 @@ internal static class VerifyCommand
                 throw new UsageException("--tolerance must be between 0 and 1 (e.g. 1e-4).");
             }
 
+            // The two passes run one after the other and keep only the heads they compare; the inputs are all
+            // checked first, so a wrong cfg or weights file fails before anything runs.
             var runtime = CoreMLRuntime.Load(parse.GetRequiredValue(model).ToString());
             var info = runtime.Info;
-            var (shaped, weighted) = DarknetReader.Read(parse.GetRequiredValue(cfg).ToString(), parse.GetRequiredValue(weights).ToString(), info.Width, info.Height);
+            var cfgPath = parse.GetRequiredValue(cfg).ToString();
+            var weightsPath = parse.GetRequiredValue(weights).ToString();
+            var shaped = DarknetReader.ReadCfg(File.ReadAllText(cfgPath), cfgPath, info.Width, info.Height);
+            using (var check = File.OpenRead(weightsPath))
+            {
+                DarknetWeightsReader.Validate(shaped, check, weightsPath);
+            }
+
             var channels = info.Grayscale ? 1 : 3;
             var pixels = parse.GetValue(image) is { } file
                 ? ImageFiles.Prepare(ImageFiles.Load(file.ToString()), info.Width, info.Height, letterbox: false, info.Grayscale).Pixels
@@ -48,9 +58,12 @@ internal static class VerifyCommand
             var watch = Stopwatch.StartNew();
             var outputs = runtime.Run(pixels);
             var modelSeconds = watch.Elapsed.TotalSeconds;
+            runtime = null;
+            GC.Collect();
+
             watch.Restart();
             var scaled = new Tensor(pixels.Shape, [.. pixels.Data.Select(v => v / 255f)]);
-            var reference = DarknetReference.Forward(weighted, shaped, scaled);
+            var reference = Reference(shaped, weightsPath, scaled);
             var referenceSeconds = watch.Elapsed.TotalSeconds;
 
             var rows = new List<(string Head, int Layer, TensorShape Shape, double Abs, double Rel)>();
@@ -109,6 +122,18 @@ internal static class VerifyCommand
             return ok ? ExitCodes.Ok : ExitCodes.Mismatch;
         }));
         return command;
+    }
+
+    // Reads the weights and runs the Darknet pass; the weights are garbage once it returns.
+    private static IReadOnlyDictionary<int, Tensor> Reference(ShapedNetwork shaped, string weightsPath, Tensor input)
+    {
+        WeightedNetwork weighted;
+        using (var stream = new FileStream(weightsPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20))
+        {
+            weighted = DarknetWeightsReader.Read(shaped, stream, weightsPath);
+        }
+
+        return DarknetReference.Forward(weighted, shaped, input);
     }
 
     // A fixed, image-like test pattern (0..255) so runs are repeatable without an image file.

@@ -15,19 +15,24 @@ namespace Yolo4Convert.Darknet;
 /// </summary>
 public static class DarknetWeightsReader
 {
-    /// <summary>Reads the weights of <paramref name="shaped"/> from a seekable stream.</summary>
-    public static WeightedNetwork Read(ShapedNetwork shaped, Stream stream, string fileName)
+    /// <summary>
+    /// Checks, from its header and length alone, that a seekable stream holds the weights of <paramref name="shaped"/>
+    /// (the errors of <see cref="Read"/> without reading the floats); leaves the stream after the header.
+    /// </summary>
+    public static WeightsHeader Validate(ShapedNetwork shaped, Stream stream, string fileName)
     {
         ArgumentNullException.ThrowIfNull(shaped);
         ArgumentNullException.ThrowIfNull(stream);
         var length = stream.Length;
         var header = ReadHeader(stream, length, fileName);
         var expected = ExpectedSize(shaped, header.Size);
-        if (length != expected)
-        {
-            throw Mismatch(shaped, header, length, expected, fileName);
-        }
+        return length == expected ? header : throw Mismatch(shaped, header, length, expected, fileName);
+    }
 
+    /// <summary>Reads the weights of <paramref name="shaped"/> from a seekable stream.</summary>
+    public static WeightedNetwork Read(ShapedNetwork shaped, Stream stream, string fileName)
+    {
+        var header = Validate(shaped, stream, fileName);
         var weights = new ConvWeights?[shaped.Network.Layers.Length];
         foreach (var layer in shaped.Network.Layers)
         {

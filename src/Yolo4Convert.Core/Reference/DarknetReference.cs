@@ -39,13 +39,14 @@ public static class DarknetReference
         var heads = shaped.Network.Heads.ToDictionary(h => h.Inputs[0], h => h.Index);
         var outputs = new Tensor?[layers.Length];
         var result = new Dictionary<int, Tensor>();
+        var pool = new TensorPool();
 
-        // One im2col buffer for the whole pass, as large as the largest convolution needs.
+        // Freed outputs are reused by later layers of the same size; one im2col buffer for the whole pass, as large as the largest convolution needs.
         var columns = new float[layers.OfType<ConvolutionalLayer>().Select(c => ColumnCount(c, shaped)).DefaultIfEmpty(0).Max()];
         foreach (var layer in layers)
         {
             var inputs = layer.Inputs.Select(i => i < 0 ? input : outputs[i] ?? throw new InvalidOperationException($"layer {i} was freed")).ToArray();
-            var y = new Tensor(shaped.Shapes[layer.Index]);
+            var y = pool.Rent(shaped.Shapes[layer.Index]);
             Run(layer, inputs, y, weighted.Weights[layer.Index], columns);
             outputs[layer.Index] = y;
             if (heads.TryGetValue(layer.Index, out var head))
@@ -55,6 +56,11 @@ public static class DarknetReference
 
             foreach (var i in layer.Inputs.Where(i => i >= 0 && lastUse[i] == layer.Index))
             {
+                if (!result.ContainsValue(outputs[i]!))
+                {
+                    pool.Return(outputs[i]!.Data);
+                }
+
                 outputs[i] = null;
             }
         }

@@ -1,12 +1,11 @@
 using Yolo4Convert.Graph;
-using Yolo4Convert.Numerics;
 
-namespace Yolo4Convert.Runtime;
+namespace Yolo4Convert.Numerics;
 
 /// <summary>
-/// Float buffers of one run, handed back by the <see cref="LivenessPlan"/> after their last reader and handed out
-/// again to later layers of the same element count (YOLO networks repeat a handful of sizes: C·H·W halves with
-/// every stride-2 stage). Rented buffers are not cleared: every operation writes its whole output.
+/// Float buffers of a forward pass, handed back after their last reader and handed out again to later layers of the
+/// same element count (YOLO networks repeat a handful of sizes: C·H·W halves with every stride-2 stage). Rented
+/// buffers are not cleared: every layer writes its whole output.
 /// </summary>
 internal sealed class TensorPool
 {
