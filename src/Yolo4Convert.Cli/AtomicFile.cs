@@ -17,7 +17,7 @@ internal static class AtomicFile
         try
         {
             T result;
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20))
             {
                 result = write(stream);
                 stream.Flush(flushToDisk: false);

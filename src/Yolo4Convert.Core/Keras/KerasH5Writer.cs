@@ -1,4 +1,5 @@
 using PureHDF;
+using PureHDF.Selections;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Passes;
 
@@ -27,6 +28,7 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
         var ordered = KerasTopology.Order(layers, outputs);
         var config = KerasModelConfig.Build(_options.ModelName, ordered, outputs, _options.KerasVersion);
 
+        var datasets = new List<(H5Dataset<float[]> Dataset, KerasWeight Weight)>();
         var weights = new H5Group
         {
             Attributes = new Dictionary<string, object>
@@ -45,11 +47,13 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
             if (layer.Weights.Count > 0)
             {
                 // Keras stores each weight under its full name: conv_005/kernel:0 inside the layer's group.
+                // The datasets are declared here and their values written one at a time below.
                 var inner = new H5Group();
                 foreach (var w in layer.Weights)
                 {
-                    inner[w.Name[(w.Name.IndexOf('/', StringComparison.Ordinal) + 1)..]] =
-                        new H5Dataset(w.Data, fileDims: [.. w.Shape.Select(d => (ulong)d)]);
+                    var dataset = new H5Dataset<float[]>(fileDims: [.. w.Shape.Select(d => (ulong)d)]);
+                    inner[w.Name[(w.Name.IndexOf('/', StringComparison.Ordinal) + 1)..]] = dataset;
+                    datasets.Add((dataset, w));
                 }
 
                 group[layer.Name] = inner;
@@ -69,22 +73,45 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
             ["model_weights"] = weights,
         };
 
-        var payload = layers.Sum(l => l.Weights.Sum(w => 4L * w.Data.Length));
-        using var buffer = new MemoryStream(checked((int)(payload + config.Length + (1 << 20))));
-        file.Write(buffer);
-
-        // The patch works on the buffer itself: the bytes past Length are zeros and never match a name.
-        var bytes = buffer.GetBuffer();
-        var expected = 1 + ordered.Count;
-        var patched = Hdf5FixedStrings.Patch(bytes, "layer_names") + Hdf5FixedStrings.Patch(bytes, "weight_names");
-        if (patched != expected)
+        // PureHDF writes a file from offset 0 of a readable, seekable stream; any other stream gets it through a buffer.
+        if (stream.CanRead && stream.CanSeek && stream.Position == 0)
         {
-            throw new InvalidOperationException($"patched {patched} name attributes, expected {expected}");
+            WriteStreaming(file, datasets, 1 + ordered.Count, stream);
+        }
+        else
+        {
+            using var buffer = new MemoryStream();
+            WriteStreaming(file, datasets, 1 + ordered.Count, buffer);
+            buffer.Position = 0;
+            buffer.CopyTo(stream);
         }
 
-        stream.Write(bytes, 0, (int)buffer.Length);
         var custom = KerasLowering.CustomClasses.Where(c => ordered.Any(l => l.ClassName == c)).ToList();
         return new KerasWriteResult(ordered.Count, ordered.Count(l => l.Weights.Count > 0), outputs, custom);
+    }
+
+    // The structure first, then each dataset's values through one reused buffer, then the name arrays' patch.
+    private static void WriteStreaming(H5File file, List<(H5Dataset<float[]> Dataset, KerasWeight Weight)> datasets, int nameAttributes, Stream stream)
+    {
+        var output = new Hdf5MetadataStream(stream);
+        var buffer = new float[datasets.Select(d => d.Weight.Count).DefaultIfEmpty(0).Max()];
+        using (var writer = file.BeginWrite(output))
+        {
+            foreach (var (dataset, weight) in datasets)
+            {
+                var count = weight.Count;
+                weight.Fill(buffer);
+                output.InPayload = true;
+                writer.Write(dataset, buffer, memorySelection: new HyperslabSelection(0, (ulong)count));
+                output.InPayload = false;
+            }
+        }
+
+        var patched = Hdf5FixedStrings.Patch(stream, output.Metadata, "layer_names", "weight_names");
+        if (patched != nameAttributes)
+        {
+            throw new InvalidOperationException($"patched {patched} name attributes, expected {nameAttributes}");
+        }
     }
 
     private static H5Attribute Names(IReadOnlyList<string> names)

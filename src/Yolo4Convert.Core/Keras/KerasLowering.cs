@@ -195,9 +195,8 @@ internal sealed class KerasLowering
     }
 
     // OIHW (Darknet) → HWIO (Keras): kernel[ky][kx][i][o] = W[o][i][ky][kx].
-    private static float[] Hwio(float[] oihw, int outputs, int inputs, int size)
+    private static KerasWeight.FillAction Hwio(float[] oihw, int outputs, int inputs, int size) => result =>
     {
-        var result = GC.AllocateUninitializedArray<float>(oihw.Length);
         var plane = size * size;
         for (var o = 0; o < outputs; o++)
         {
@@ -210,9 +209,7 @@ internal sealed class KerasLowering
                 }
             }
         }
-
-        return result;
-    }
+    };
 
     private string Activate(Layer layer, string input, Activation activation)
     {
