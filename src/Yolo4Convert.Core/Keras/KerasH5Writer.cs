@@ -12,10 +12,14 @@ public sealed record KerasWriteResult(int LayerCount, int WeightedLayerCount, IR
 /// Writes the intermediate Keras form: a Keras 2 (tf.keras 2.x) full-model HDF5 file, lowered from the same layer
 /// graph as the Core ML writer. Root attributes keras_version, backend and model_config; group model_weights with
 /// layer_names and one group per layer holding weight_names and the datasets "layer/layer/kernel:0" etc.
-/// Written with PureHDF.
+/// Written with PureHDF, streamed: each large dataset goes to the file as it is transposed, one kernel tap at a time
+/// through one reused buffer, so memory holds no whole-file buffer and no transposed copy of the weights.
 /// </summary>
 public sealed class KerasH5Writer(KerasWriterOptions? options = null)
 {
+    // PureHDF stores datasets under 32 KiB given with their values inside the object header (compact layout).
+    private const int CompactBytes = 32768;
+
     private readonly KerasWriterOptions _options = options ?? new KerasWriterOptions();
 
     /// <summary>Lowers and writes the model to <paramref name="stream"/>.</summary>
@@ -28,6 +32,10 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
         var ordered = KerasTopology.Order(layers, outputs);
         var config = KerasModelConfig.Build(_options.ModelName, ordered, outputs, _options.KerasVersion);
 
+        // A readable, seekable stream at offset 0 gets the file streamed: the large datasets are declared first and
+        // their values written one at a time. Any other stream gets it the ordinary way, built whole in memory; both
+        // give the same bytes.
+        var streaming = stream.CanRead && stream.CanSeek && stream.Position == 0;
         var datasets = new List<(H5Dataset<float[]> Dataset, KerasWeight Weight)>();
         var weights = new H5Group
         {
@@ -47,12 +55,20 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
             if (layer.Weights.Count > 0)
             {
                 // Keras stores each weight under its full name: conv_005/kernel:0 inside the layer's group.
-                // The datasets are declared here and their values written one at a time below.
+                // Small weights go in with their values (PureHDF stores them inside the object header).
                 var inner = new H5Group();
                 foreach (var w in layer.Weights)
                 {
-                    var dataset = new H5Dataset<float[]>(fileDims: [.. w.Shape.Select(d => (ulong)d)]);
-                    inner[w.Name[(w.Name.IndexOf('/', StringComparison.Ordinal) + 1)..]] = dataset;
+                    var dims = w.Shape.Select(d => (ulong)d).ToArray();
+                    var key = w.Name[(w.Name.IndexOf('/', StringComparison.Ordinal) + 1)..];
+                    if (!streaming || 4L * w.Count < CompactBytes)
+                    {
+                        inner[key] = new H5Dataset(Values(w), fileDims: dims);
+                        continue;
+                    }
+
+                    var dataset = new H5Dataset<float[]>(fileDims: dims);
+                    inner[key] = dataset;
                     datasets.Add((dataset, w));
                 }
 
@@ -73,17 +89,13 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
             ["model_weights"] = weights,
         };
 
-        // PureHDF writes a file from offset 0 of a readable, seekable stream; any other stream gets it through a buffer.
-        if (stream.CanRead && stream.CanSeek && stream.Position == 0)
+        if (streaming)
         {
             WriteStreaming(file, datasets, 1 + ordered.Count, stream);
         }
         else
         {
-            using var buffer = new MemoryStream();
-            WriteStreaming(file, datasets, 1 + ordered.Count, buffer);
-            buffer.Position = 0;
-            buffer.CopyTo(stream);
+            WriteBuffered(file, 1 + ordered.Count, stream);
         }
 
         var custom = KerasLowering.CustomClasses.Where(c => ordered.Any(l => l.ClassName == c)).ToList();
@@ -94,16 +106,20 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
     private static void WriteStreaming(H5File file, List<(H5Dataset<float[]> Dataset, KerasWeight Weight)> datasets, int nameAttributes, Stream stream)
     {
         var output = new Hdf5MetadataStream(stream);
-        var buffer = new float[datasets.Select(d => d.Weight.Count).DefaultIfEmpty(0).Max()];
+        var buffer = new float[datasets.Select(d => d.Weight.Count / d.Weight.Parts).DefaultIfEmpty(0).Max()];
         using (var writer = file.BeginWrite(output))
         {
             foreach (var (dataset, weight) in datasets)
             {
-                var count = weight.Count;
-                weight.Fill(buffer);
-                output.InPayload = true;
-                writer.Write(dataset, buffer, memorySelection: new HyperslabSelection(0, (ulong)count));
-                output.InPayload = false;
+                var size = weight.Count / weight.Parts;
+                var memory = new HyperslabSelection(0, (ulong)size);
+                for (var part = 0; part < weight.Parts; part++)
+                {
+                    weight.Fill(part, buffer);
+                    output.InPayload = true;
+                    writer.Write(dataset, buffer, memory, weight.Parts == 1 ? null : Slice(weight.Shape, part));
+                    output.InPayload = false;
+                }
             }
         }
 
@@ -113,6 +129,38 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
             throw new InvalidOperationException($"patched {patched} name attributes, expected {nameAttributes}");
         }
     }
+
+    private static void WriteBuffered(H5File file, int nameAttributes, Stream stream)
+    {
+        using var buffer = new MemoryStream();
+        file.Write(buffer);
+
+        // The patch works on the buffer itself: the bytes past Length are zeros and never match a name.
+        var bytes = buffer.GetBuffer();
+        var patched = Hdf5FixedStrings.Patch(bytes, "layer_names") + Hdf5FixedStrings.Patch(bytes, "weight_names");
+        if (patched != nameAttributes)
+        {
+            throw new InvalidOperationException($"patched {patched} name attributes, expected {nameAttributes}");
+        }
+
+        stream.Write(bytes, 0, (int)buffer.Length);
+    }
+
+    private static float[] Values(KerasWeight weight)
+    {
+        var values = new float[weight.Count];
+        var part = weight.Count / weight.Parts;
+        for (var p = 0; p < weight.Parts; p++)
+        {
+            weight.Fill(p, values.AsSpan(p * part, part));
+        }
+
+        return values;
+    }
+
+    // The [ky, kx, :, :] slice of an HWIO kernel.
+    private static HyperslabSelection Slice(int[] shape, int part) => new(
+        4, [(ulong)(part / shape[1]), (ulong)(part % shape[1]), 0, 0], [1, 1, (ulong)shape[2], (ulong)shape[3]]);
 
     private static H5Attribute Names(IReadOnlyList<string> names)
     {

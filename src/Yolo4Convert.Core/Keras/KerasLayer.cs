@@ -4,20 +4,23 @@ namespace Yolo4Convert.Keras;
 
 /// <summary>
 /// One weight tensor of a Keras layer, e.g. "conv_005/kernel:0" with its HWIO shape. Its values are produced on
-/// demand into the writer's buffer (a kernel is transposed from Darknet's layout then), so no more than one layer's
-/// transposed copy ever exists.
+/// demand into the writer's buffer, one kernel tap (a [ky, kx, :, :] slice) at a time for a kernel, so no transposed
+/// copy of the weights is ever held.
 /// </summary>
 internal sealed record KerasWeight(string Name, int[] Shape, KerasWeight.FillAction Fill)
 {
-    /// <summary>Writes the values, in Keras' order, to the first <see cref="Count"/> floats of the target.</summary>
-    public delegate void FillAction(Span<float> target);
+    /// <summary>Writes the values of slice <c>part</c> (of <see cref="Parts"/>), in Keras' order, to the target.</summary>
+    public delegate void FillAction(int part, Span<float> target);
 
     public KerasWeight(string name, int[] shape, float[] values)
-        : this(name, shape, target => values.CopyTo(target))
+        : this(name, shape, (_, target) => values.CopyTo(target))
     {
     }
 
     public int Count => Shape.Aggregate(1, (a, b) => a * b);
+
+    /// <summary>A 4-D kernel comes in kh·kw slices [ky, kx, :, :]; anything else in one piece.</summary>
+    public int Parts => Shape.Length == 4 ? Shape[0] * Shape[1] : 1;
 }
 
 /// <summary>
