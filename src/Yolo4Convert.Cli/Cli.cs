@@ -23,17 +23,39 @@ internal static class Cli
         4 I/O error, 5 internal error, 6 verify found a difference beyond the tolerance.
         """;
 
-    /// <summary>Runs the command line; with no arguments at all it prints one line of usage instead of three errors.</summary>
+    /// <summary>
+    /// Runs the command line. Errors in the command line itself are one line on stderr (a JSON error on stdout with
+    /// <c>--json</c>) and exit code 1; with no arguments at all it prints one line of usage.
+    /// </summary>
     public static int Invoke(string[] args, InvocationConfiguration? configuration = null)
     {
         configuration ??= new InvocationConfiguration();
+        var json = args.TakeWhile(a => a != "--").Contains("--json");
+        var report = new ErrorReport(configuration.Output, configuration.Error, json, verbose: false);
         if (args.Length == 0)
         {
-            configuration.Error.WriteLine("error: nothing to do. Usage: yolo4convert CFG WEIGHTS OUTPUT [options], or yolo4convert inspect|detect|verify ...; see 'yolo4convert --help'.");
-            return ExitCodes.Usage;
+            return report.Write(ExitCodes.Usage, "error: nothing to do. Usage: yolo4convert CFG WEIGHTS OUTPUT [options], or yolo4convert inspect|detect|verify ...; see 'yolo4convert --help'.");
         }
 
-        return Build().Parse(args).Invoke(configuration);
+        var root = Build();
+        if (UsageErrors.MistypedSubcommand(root, args) is { } typo)
+        {
+            return report.Write(ExitCodes.Usage, $"error: {typo} See 'yolo4convert --help'.");
+        }
+
+        var parse = root.Parse(args);
+        var help = UsageErrors.HelpCommand(parse.CommandResult.Command);
+        if (parse.Errors.Count > 0 && parse.Action is ParseErrorAction)
+        {
+            return report.Write(ExitCodes.Usage, $"error: {UsageErrors.Describe(parse)} See '{help}'.");
+        }
+
+        if (parse.Action == parse.CommandResult.Command.Action && UsageErrors.OptionLikeArgument(parse) is { } option)
+        {
+            return report.Write(ExitCodes.Usage, $"error: {option} See '{help}'.");
+        }
+
+        return parse.Invoke(configuration);
     }
 
     public static RootCommand Build()

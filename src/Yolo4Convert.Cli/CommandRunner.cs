@@ -3,7 +3,7 @@ using Yolo4Convert.Diagnostics;
 
 namespace Yolo4Convert.Cli;
 
-/// <summary>Runs a command body and turns every failure into one line on stderr and a distinct exit code.</summary>
+/// <summary>Runs a command body and turns every failure into one line on stderr (or a JSON error) and a distinct exit code.</summary>
 internal static class CommandRunner
 {
     public static readonly Option<bool> Verbose = new("--verbose", "-v")
@@ -15,51 +15,43 @@ internal static class CommandRunner
     public static int Run(ParseResult parse, Func<TextWriter, int> body)
     {
         var output = parse.InvocationConfiguration.Output;
-        var error = parse.InvocationConfiguration.Error;
-        var verbose = parse.GetValue(Verbose);
+        var report = new ErrorReport(output, parse.InvocationConfiguration.Error, JsonRequested(parse), parse.GetValue(Verbose));
         try
         {
             return body(output);
         }
         catch (Yolo4ConvertException ex)
         {
-            error.WriteLine(ex.Message);
-            WriteStack(error, ex, verbose);
-            return ex is UnsupportedFeatureException ? ExitCodes.Unsupported : ExitCodes.InvalidInput;
+            return report.Write(ex is UnsupportedFeatureException ? ExitCodes.Unsupported : ExitCodes.InvalidInput, ex.Message, ex.Location, ex);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            error.WriteLine($"error: {ex.Message} Hint: check the path.");
-            WriteStack(error, ex, verbose);
-            return ExitCodes.IO;
+            return report.Write(ExitCodes.IO, $"error: {ex.Message} Hint: check the path.", PathOf(ex), ex);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            error.WriteLine($"error: {ex.Message}");
-            WriteStack(error, ex, verbose);
-            return ExitCodes.IO;
+            return report.Write(ExitCodes.IO, $"error: {ex.Message}", null, ex);
         }
         catch (UsageException ex)
         {
-            error.WriteLine($"error: {ex.Message} See 'yolo4convert --help'.");
-            return ExitCodes.Usage;
+            return report.Write(ExitCodes.Usage, ex.Line(parse.CommandResult.Command));
         }
         catch (Exception ex)
         {
-            error.WriteLine($"internal error: {ex.GetType().Name}: {ex.Message} Hint: rerun with --verbose and report it.");
-            WriteStack(error, ex, verbose);
-            return ExitCodes.Internal;
+            return report.Write(ExitCodes.Internal, $"internal error: {ex.GetType().Name}: {ex.Message} Hint: rerun with --verbose and report it.", null, ex);
         }
     }
 
-    private static void WriteStack(TextWriter error, Exception ex, bool verbose)
-    {
-        if (verbose)
-        {
-            error.WriteLine(ex.ToString());
-        }
-    }
+    /// <summary>Whether the command that runs was given <c>--json</c>.</summary>
+    public static bool JsonRequested(ParseResult parse) =>
+        parse.CommandResult.Command.Options.FirstOrDefault(o => o.Name == "--json") is Option<bool> json && parse.GetValue(json);
+
+    private static SourceLocation? PathOf(Exception ex) => ex is FileNotFoundException { FileName: { } file } ? new SourceLocation(file) : null;
 }
 
 /// <summary>A problem with the command line itself (exit code 1).</summary>
-internal sealed class UsageException(string message) : Exception(message);
+internal sealed class UsageException(string message, bool suggestHelp = true) : Exception(message)
+{
+    /// <summary>The one line printed for it, with a pointer to the command's help when that helps.</summary>
+    public string Line(Command command) => suggestHelp ? $"error: {Message} See '{UsageErrors.HelpCommand(command)}'." : $"error: {Message}";
+}

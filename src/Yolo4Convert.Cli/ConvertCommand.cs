@@ -37,12 +37,13 @@ internal static class ConvertCommand
         var description = new Option<string?>("--description") { Description = "Metadata: short description." };
         var size = CommonOptions.Size();
         var json = CommonOptions.JsonOutput();
+        var strict = WarningOutput.Strict();
         foreach (var a in new Argument[] { cfg, weights, output })
         {
             root.Arguments.Add(a);
         }
 
-        foreach (var o in new Option[] { keras, mish, names, inputName, outputNames, size, author, license, description, json })
+        foreach (var o in new Option[] { keras, mish, names, inputName, outputNames, size, author, license, description, json, strict })
         {
             root.Options.Add(o);
         }
@@ -57,6 +58,11 @@ internal static class ConvertCommand
                 throw new UsageException($"OUTPUT '{outputFile.Name}' should end in .mlmodel (Core ML) or .h5 (Keras).");
             }
 
+            if (kerasOnly && parse.GetValue(keras) is not null)
+            {
+                throw new UsageException($"OUTPUT '{outputFile.Name}' is already the Keras file; --keras is for writing a .h5 beside a .mlmodel OUTPUT.");
+            }
+
             var kerasFile = kerasOnly ? outputFile : parse.GetValue(keras);
             if (kerasFile is not null && !kerasFile.Extension.Equals(".h5", StringComparison.OrdinalIgnoreCase))
             {
@@ -66,7 +72,12 @@ internal static class ConvertCommand
             var (width, height) = CommonOptions.ParseSize(parse.GetValue(size));
             var cfgFile = parse.GetRequiredValue(cfg);
             var weightsFile = parse.GetRequiredValue(weights);
-            var (shaped, weighted) = DarknetReader.Read(cfgFile.ToString(), weightsFile.ToString(), width, height);
+            var namesFile = parse.GetValue(names);
+            using var outputs = OutputTransaction.Begin(
+                [("CFG", cfgFile.ToString()), ("WEIGHTS", weightsFile.ToString()), ("--names", namesFile?.ToString())],
+                [("OUTPUT", outputFile.ToString()), ("--keras", kerasOnly ? null : kerasFile?.ToString())]);
+            var warnings = WarningOutput.Log(parse, strict);
+            var (shaped, weighted) = WarningOutput.Read(parse, warnings, () => DarknetReader.Read(cfgFile.ToString(), weightsFile.ToString(), width, height, warnings));
             var defaults = new CoreMLWriterOptions();
             var options = new CoreMLWriterOptions
             {
@@ -76,7 +87,7 @@ internal static class ConvertCommand
                 Mish = parse.GetValue(mish) switch { "native" => MishLowering.Native, "stable" => MishLowering.Stable, _ => MishLowering.CustomLayer },
                 InputName = parse.GetRequiredValue(inputName),
                 OutputNames = parse.GetValue(outputNames)?.Split(',', StringSplitOptions.TrimEntries),
-                ClassNames = parse.GetValue(names) is { } n ? ReadNames(n) : null,
+                ClassNames = namesFile is null ? null : ClassNames.Read(namesFile, shaped.Network.Heads.Select(h => h.Classes).DefaultIfEmpty(0).Max(), "the cfg's heads"),
                 UserDefined = new Dictionary<string, string>
                 {
                     ["source.cfg"] = cfgFile.Name,
@@ -100,10 +111,11 @@ internal static class ConvertCommand
             KerasWriteResult? kerasResult = null;
             if (kerasFile is not null)
             {
-                kerasResult = AtomicFile.Write(kerasFile.ToString(), stream => new KerasH5Writer().Write(weighted, shaped, stream));
+                kerasResult = outputs.Write(kerasFile.ToString(), stream => new KerasH5Writer().Write(weighted, shaped, stream));
             }
 
-            var result = kerasOnly ? null : AtomicFile.Write(outputFile.ToString(), stream => writer.Write(weighted, shaped, stream));
+            var result = kerasOnly ? null : outputs.Write(outputFile.ToString(), stream => writer.Write(weighted, shaped, stream));
+            outputs.Commit();
             var seconds = watch.Elapsed.TotalSeconds;
             long Size(FileInfo f) => new FileInfo(f.FullName).Length;
             if (parse.GetValue(json))
@@ -156,24 +168,6 @@ internal static class ConvertCommand
 
             return ExitCodes.Ok;
         }));
-    }
-
-    public static IReadOnlyList<string> ReadNames(FileInfo file)
-    {
-        var names = File.ReadAllLines(file.FullName).Select(l => l.Trim()).ToList();
-        while (names.Count > 0 && names[^1].Length == 0)
-        {
-            names.RemoveAt(names.Count - 1);
-        }
-
-        var blank = names.FindIndex(n => n.Length == 0);
-        if (blank >= 0)
-        {
-            throw new DarknetFormatException("the names file has an empty line; expected one class name per line.",
-                SourceLocation.Text(file.ToString(), blank + 1));
-        }
-
-        return names;
     }
 
     private static string OsFor(int version) => version switch

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Yolo4Convert.CoreML;
 using Yolo4Convert.Detection;
 using Yolo4Convert.Runtime;
 
@@ -12,48 +13,64 @@ internal static class DetectCommand
         var model = new Argument<FileInfo>("MODEL") { Description = "A .mlmodel written by yolo4convert." };
         var image = new Argument<FileInfo>("IMAGE") { Description = "A JPEG or PNG image." };
         var names = new Option<FileInfo?>("--names") { Description = "Class names file; defaults to the names stored in the model, else class numbers." };
-        var threshold = new Option<float>("--threshold") { Description = "Minimum class probability (objectness × class score).", DefaultValueFactory = _ => 0.25f };
-        var iou = new Option<float>("--iou") { Description = "IoU above which a weaker box of the same class is suppressed.", DefaultValueFactory = _ => 0.45f };
-        var output = new Option<FileInfo?>("--out") { Description = "Write the image with labelled boxes to this PNG file." };
+        var threshold = CommonOptions.Number("--threshold", 0.25f, 0, 1, true, true, "Minimum class probability (objectness × class score).", "0.25");
+        var iou = CommonOptions.Number("--iou", 0.45f, 0, 1, true, true, "IoU above which a weaker box of the same class is suppressed.", "0.45");
+        var maxDetections = CommonOptions.Count("--max-detections", 300, 1, 100_000, "Report at most this many detections, the strongest; a line on stderr says when more were found.");
+        var output = new Option<FileInfo?>("--out")
+        {
+            Description = "Write the image with Darknet-style boxes (one per object, all its classes in the label) to this file; .png or .jpg/.jpeg picks the format.",
+            HelpName = "FILE",
+        };
         var json = CommonOptions.JsonOutput();
         var command = new Command("detect", "Run a converted model on an image with the built-in CPU runtime (no Mac needed) and print one line per detection: class, confidence, box in pixels (left, top, width, height).")
         {
-            model, image, names, threshold, iou, output, json,
+            model, image, names, threshold, iou, maxDetections, output, json,
         };
         command.SetAction(parse => CommandRunner.Run(parse, stdout =>
         {
             var thresholdValue = parse.GetValue(threshold);
             var iouValue = parse.GetValue(iou);
-            if (thresholdValue is < 0 or > 1 || iouValue is < 0 or > 1)
-            {
-                throw new UsageException("--threshold and --iou must be between 0 and 1.");
-            }
+            var outFile = parse.GetValue(output);
+            var format = outFile is null ? default : DetectionDrawing.FormatFor(outFile.Name);
+            var namesFile = parse.GetValue(names);
+            var imagePath = parse.GetRequiredValue(image).ToString();
+            using var outputs = OutputTransaction.Begin(
+                [("MODEL", parse.GetRequiredValue(model).ToString()), ("IMAGE", imagePath), ("--names", namesFile?.ToString())],
+                [("--out", outFile?.ToString())]);
 
             var runtime = CoreMLRuntime.Load(parse.GetRequiredValue(model).ToString());
             var info = runtime.Info;
-            var imagePath = parse.GetRequiredValue(image).ToString();
+            var heads = HeadSpec.FromMetadata(info);
+            var classNames = namesFile is not null ? ClassNames.Read(namesFile, heads.Select(h => h.Classes).DefaultIfEmpty(0).Max(), "the model's heads")
+                : info.UserDefined.TryGetValue(ClassNamesMetadata.Key, out var stored) ? ClassNamesMetadata.Decode(stored) : null;
             var original = ImageFiles.Load(imagePath);
             var letterbox = info.UserDefined.TryGetValue("input.resize", out var resize) && resize == "letterbox";
             var (pixels, toImage) = ImageFiles.Prepare(original, info.Width, info.Height, letterbox, info.Grayscale);
-            var outputs = runtime.Run(pixels);
-            var heads = HeadSpec.FromMetadata(info);
-            var candidates = heads.SelectMany(h => YoloDecoder.Decode(h, outputs[h.OutputName], info.Width, info.Height, thresholdValue));
-            var detections = YoloDecoder.Nms(candidates, iouValue).Select(toImage).ToList();
-            var classNames = parse.GetValue(names) is { } n ? ConvertCommand.ReadNames(n)
-                : info.UserDefined.TryGetValue("classes", out var stored) ? stored.Split(',') : null;
+            var outputsByName = runtime.Run(pixels);
+            var candidates = heads.SelectMany(h => YoloDecoder.Decode(h, outputsByName[h.OutputName], info.Width, info.Height, thresholdValue));
+            var (kept, capped) = CappedNms.Run(candidates, iouValue, parse.GetValue(maxDetections));
+            var detections = kept.Select(toImage).ToList();
             string Label(int id) => classNames is not null && id < classNames.Count ? classNames[id] : $"class{id}";
             var boxes = detections.Select(d => (
-                Label: Label(d.ClassId), d.Confidence,
+                d.ClassId, Label: Label(d.ClassId), d.Confidence,
                 Left: (d.X - (d.Width / 2)) * original.W, Top: (d.Y - (d.Height / 2)) * original.H,
                 Width: d.Width * original.W, Height: d.Height * original.H)).ToList();
 
-            if (parse.GetValue(output) is { } png)
+            if (outFile is not null)
             {
-                AtomicFile.Write(png.ToString(), s =>
+                var objects = DetectionDrawing.Group(boxes.Select(b => (b.ClassId, b.Label, b.Confidence, b.Left, b.Top, b.Width, b.Height)));
+                outputs.Write(outFile.ToString(), s =>
                 {
-                    ImageFiles.DrawPng(imagePath, boxes.Select(b => ($"{b.Label} {CommonOptions.F(b.Confidence * 100, "0")}%", b.Left, b.Top, b.Width, b.Height)), s);
+                    DetectionDrawing.Draw(imagePath, objects, format, s);
                     return 0;
                 });
+                outputs.Commit();
+            }
+
+            if (capped)
+            {
+                parse.InvocationConfiguration.Error.WriteLine(
+                    $"note: more than {boxes.Count} detections above {thresholdValue.ToString(System.Globalization.CultureInfo.InvariantCulture)}; showing the {boxes.Count} strongest (--max-detections).");
             }
 
             if (parse.GetValue(json))

@@ -1,3 +1,4 @@
+using System.Globalization;
 using SkiaSharp;
 using Yolo4Convert.Detection;
 using Yolo4Convert.Diagnostics;
@@ -9,16 +10,16 @@ namespace Yolo4Convert.Cli;
 /// <summary>Image decoding, preparation for a model, and drawing of detections (SkiaSharp).</summary>
 internal static class ImageFiles
 {
+    /// <summary>The largest image side decoded; larger images are refused before any pixel is allocated.</summary>
+    public const int MaxSide = 16384;
+
+    /// <summary>The largest image decoded, in pixels (50 megapixels: about 1 GB with the float copy and the drawing).</summary>
+    public const long MaxPixels = 50_000_000;
+
     /// <summary>Decodes a JPEG/PNG into RGB pixel values 0..255, CHW.</summary>
     public static Tensor Load(string path)
     {
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"image '{path}' not found.", path);
-        }
-
-        using var bitmap = SKBitmap.Decode(path)
-            ?? throw new DarknetFormatException("the image could not be decoded; expected a JPEG or PNG file.", new SourceLocation(path));
+        using var bitmap = Decode(path);
         var t = new Tensor(new TensorShape(3, bitmap.Height, bitmap.Width));
         var plane = bitmap.Width * bitmap.Height;
         var pixels = bitmap.Pixels;
@@ -57,31 +58,30 @@ internal static class ImageFiles
         return (boxed, d => DarknetImage.UnLetterbox(d, width, height, newW, newH));
     }
 
-    /// <summary>Draws labelled boxes on the image and writes a PNG.</summary>
-    public static void DrawPng(string imagePath, IEnumerable<(string Label, float Left, float Top, float Width, float Height)> boxes, Stream output)
+    /// <summary>
+    /// Decodes an image after checking its size from the header (a 30000×30000 PNG is refused before a 3.6 GB
+    /// bitmap is allocated).
+    /// </summary>
+    public static SKBitmap Decode(string path)
     {
-        using var bitmap = SKBitmap.Decode(imagePath);
-        using var canvas = new SKCanvas(bitmap);
-        var stroke = Math.Max(2f, bitmap.Width / 200f);
-        using var font = new SKFont(SKTypeface.Default, Math.Max(12f, bitmap.Width / 40f));
-        var palette = new[] { SKColors.Red, SKColors.Lime, SKColors.Blue, SKColors.Orange, SKColors.Magenta, SKColors.Cyan, SKColors.Yellow };
-        var i = 0;
-        foreach (var (label, left, top, width, height) in boxes)
+        if (!File.Exists(path))
         {
-            var color = palette[i++ % palette.Length];
-            using var pen = new SKPaint { Color = color, Style = SKPaintStyle.Stroke, StrokeWidth = stroke, IsAntialias = true };
-            canvas.DrawRect(left, top, width, height, pen);
-            var textWidth = font.MeasureText(label);
-            var textTop = Math.Max(0, top - font.Size - 4);
-            using var fill = new SKPaint { Color = color, Style = SKPaintStyle.Fill };
-            canvas.DrawRect(left, textTop, textWidth + 6, font.Size + 4, fill);
-            using var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true };
-            canvas.DrawText(label, left + 3, textTop + font.Size, SKTextAlign.Left, font, ink);
+            throw new FileNotFoundException($"image '{path}' not found.", path);
         }
 
-        canvas.Flush();
-        using var image = SKImage.FromBitmap(bitmap);
-        using var data = image.Encode(SKEncodedImageFormat.Png, 100);
-        data.SaveTo(output);
+        using var codec = SKCodec.Create(path)
+            ?? throw new DarknetFormatException("the image could not be decoded; expected a JPEG or PNG file.", new SourceLocation(path));
+        var (width, height) = (codec.Info.Width, codec.Info.Height);
+        if (width <= 0 || height <= 0 || width > MaxSide || height > MaxSide || (long)width * height > MaxPixels)
+        {
+            throw new DarknetFormatException(
+                string.Create(CultureInfo.InvariantCulture, $"the image is {width}x{height} pixels; expected at most {MaxSide} per side and {MaxPixels / 1_000_000} megapixels."),
+                new SourceLocation(path), "scale the image down first; the network sees it at its own input size anyway.");
+        }
+
+        // The same decoding as SKBitmap.Decode(path), now that the size is known to be sane.
+        var bitmap = SKBitmap.Decode(codec)
+            ?? throw new DarknetFormatException("the image could not be decoded; expected a JPEG or PNG file.", new SourceLocation(path));
+        return bitmap;
     }
 }

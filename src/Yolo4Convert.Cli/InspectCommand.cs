@@ -15,21 +15,27 @@ internal static class InspectCommand
         var weights = new Argument<FileInfo?>("WEIGHTS") { Description = "Optional .weights file to check against the cfg.", Arity = ArgumentArity.ZeroOrOne };
         var size = CommonOptions.Size();
         var json = CommonOptions.JsonOutput();
+        var strict = WarningOutput.Strict();
         var command = new Command("inspect", "Print the layer table of a cfg (index, type, filters, size/stride, input -> output, BFLOPs), its parameter count and the exact .weights size it needs; with WEIGHTS, check that the file matches.")
         {
-            cfg, weights, size, json,
+            cfg, weights, size, json, strict,
         };
         command.SetAction(parse => CommandRunner.Run(parse, stdout =>
         {
             var (w, h) = CommonOptions.ParseSize(parse.GetValue(size));
             var cfgFile = parse.GetRequiredValue(cfg);
-            var shaped = DarknetReader.ReadCfg(File.ReadAllText(cfgFile.FullName), cfgFile.ToString(), w, h);
-            WeightedNetwork? weighted = null;
-            if (parse.GetValue(weights) is { } weightsFile)
+            var warnings = WarningOutput.Log(parse, strict);
+            var (shaped, weighted) = WarningOutput.Read(parse, warnings, () =>
             {
+                var shaped = DarknetReader.ReadCfg(DarknetReader.ReadCfgText(cfgFile.FullName), cfgFile.ToString(), w, h, warnings);
+                if (parse.GetValue(weights) is not { } weightsFile)
+                {
+                    return (shaped, (WeightedNetwork?)null);
+                }
+
                 using var stream = weightsFile.OpenRead();
-                weighted = DarknetWeightsReader.Read(shaped, stream, weightsFile.ToString());
-            }
+                return (shaped, DarknetWeightsReader.Read(shaped, stream, weightsFile.ToString(), warnings));
+            });
 
             var expected = DarknetWeightsReader.ExpectedSize(shaped);
             if (parse.GetValue(json))
@@ -38,16 +44,7 @@ internal static class InspectCommand
                 {
                     cfg = cfgFile.ToString(),
                     input = new { width = shaped.Network.Net.Width, height = shaped.Network.Net.Height, channels = shaped.Network.Net.Channels },
-                    layers = shaped.Network.Layers.Select(l => new
-                    {
-                        index = l.Index,
-                        type = l.Kind,
-                        inputs = l.Inputs,
-                        input = Shape(shaped.ShapeOf(l.Inputs[0])),
-                        output = Shape(shaped.Shapes[l.Index]),
-                        bflops = shaped.BFlops(l),
-                        weightFloats = shaped.WeightFloats(l),
-                    }),
+                    layers = shaped.Network.Layers.Select(l => InspectLayerRecord.Json(shaped, l)),
                     bflops = shaped.Network.Layers.Sum(shaped.BFlops),
                     parameters = shaped.ParameterCount,
                     weightFloats = shaped.TotalWeightFloats,
@@ -71,8 +68,6 @@ internal static class InspectCommand
         return command;
     }
 
-    private static int[] Shape(TensorShape s) => [s.C, s.H, s.W];
-
     internal static string Table(ShapedNetwork shaped)
     {
         var sb = new StringBuilder();
@@ -93,8 +88,10 @@ internal static class InspectCommand
                 ReorgLayer g => (string.Empty, $"/{g.Stride}"),
                 _ => (string.Empty, string.Empty),
             };
-            var bflops = layer is ConvolutionalLayer ? CommonOptions.F(shaped.BFlops(layer)) : string.Empty;
-            sb.AppendLine($"{layer.Index,5}  {Short(layer),-15} {filters,7}  {geometry,-15}  {Dims(input),-17} -> {Dims(output),-17}  {bflops,7}");
+            var cost = shaped.BFlops(layer);
+            var bflops = cost > 0 ? CommonOptions.F(cost) : string.Empty;
+            var row = $"{layer.Index,5}  {Short(layer),-15} {filters,7}  {geometry,-15}  {Dims(input),-17} -> {Dims(output),-17}  {bflops,7}";
+            sb.AppendLine(layer is HeadLayer ? $"{row}  {InspectLayerRecord.HeadText(layer)}" : row);
         }
 
         return sb.ToString();

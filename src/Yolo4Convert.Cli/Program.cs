@@ -1,3 +1,4 @@
 using Yolo4Convert.Cli;
 
+TempFiles.HandleSignals();
 return Cli.Invoke(args);

@@ -20,57 +20,50 @@ internal static class VerifyCommand
         var weights = new Argument<FileInfo>("WEIGHTS") { Description = "The Darknet .weights the model was converted from." };
         var model = new Argument<FileInfo>("MODEL") { Description = "The .mlmodel to check." };
         var image = new Option<FileInfo?>("--image") { Description = "Image to run both on (stretched to the input size); default: a fixed synthetic pattern." };
-        var tolerance = new Option<double>("--tolerance")
-        {
-            Description = "Largest allowed |model − reference| per head, relative to the head's largest magnitude.",
-            DefaultValueFactory = _ => 1e-4,
-        };
+        var tolerance = CommonOptions.Number("--tolerance", 1e-4, 0, 1, false, false,
+            "Largest allowed |model − reference| per head, relative to the head's largest magnitude.", "1e-4");
         var json = CommonOptions.JsonOutput();
+        var strict = WarningOutput.Strict();
         var command = new Command("verify", "Run the model with the built-in Core ML runtime and an independent Darknet-semantics forward pass of CFG + WEIGHTS, and report per head the largest absolute and relative difference. Exits 6 when a head differs by more than --tolerance.")
         {
-            cfg, weights, model, image, tolerance, json,
+            cfg, weights, model, image, tolerance, json, strict,
         };
         command.SetAction(parse => CommandRunner.Run(parse, stdout =>
         {
             var limit = parse.GetValue(tolerance);
-            if (limit is <= 0 or >= 1)
-            {
-                throw new UsageException("--tolerance must be between 0 and 1 (e.g. 1e-4).");
-            }
 
-            // The two passes run one after the other and keep only the heads they compare; the inputs are all
-            // checked first, so a wrong cfg or weights file fails before anything runs.
+            using var progress = ProgressLine.Start(parse.InvocationConfiguration.Error, parse.GetValue(json), "verify");
+            progress.Step("reading the model, cfg and weights");
             var runtime = CoreMLRuntime.Load(parse.GetRequiredValue(model).ToString());
             var info = runtime.Info;
-            var cfgPath = parse.GetRequiredValue(cfg).ToString();
-            var weightsPath = parse.GetRequiredValue(weights).ToString();
-            var shaped = DarknetReader.ReadCfg(File.ReadAllText(cfgPath), cfgPath, info.Width, info.Height);
-            using (var check = File.OpenRead(weightsPath))
-            {
-                DarknetWeightsReader.Validate(shaped, check, weightsPath);
-            }
-
+            var warnings = WarningOutput.Log(parse, strict);
+            var (shaped, weighted) = WarningOutput.Read(parse, warnings,
+                () => DarknetReader.Read(parse.GetRequiredValue(cfg).ToString(), parse.GetRequiredValue(weights).ToString(), info.Width, info.Height, warnings));
             var channels = info.Grayscale ? 1 : 3;
             var pixels = parse.GetValue(image) is { } file
                 ? ImageFiles.Prepare(ImageFiles.Load(file.ToString()), info.Width, info.Height, letterbox: false, info.Grayscale).Pixels
                 : Pattern(channels, info.Height, info.Width);
 
             var watch = Stopwatch.StartNew();
+            progress.Step("running the model");
             var outputs = runtime.Run(pixels);
             var modelSeconds = watch.Elapsed.TotalSeconds;
+
+            // The passes run one after the other: only the model's heads stay while the reference runs.
             runtime = null;
             GC.Collect();
 
             watch.Restart();
+            progress.Step("running the Darknet reference");
             var scaled = new Tensor(pixels.Shape, [.. pixels.Data.Select(v => v / 255f)]);
-            var reference = Reference(shaped, weightsPath, scaled);
+            var reference = DarknetReference.Forward(weighted, shaped, scaled);
             var referenceSeconds = watch.Elapsed.TotalSeconds;
 
-            var rows = new List<(string Head, int Layer, TensorShape Shape, double Abs, double Rel)>();
+            var rows = new List<(string Head, int Layer, TensorShape Shape, double Abs, double Rel, HeadDifference Diff)>();
             foreach (var (name, shape) in info.Outputs)
             {
-                var layer = info.UserDefined.TryGetValue($"head.{name}.layer", out var l) ? int.Parse(l, CultureInfo.InvariantCulture)
-                    : throw new DarknetFormatException($"the model's metadata does not say which layer output '{name}' comes from.", null,
+                var layer = info.UserDefined.TryGetValue($"head.{name}.layer", out var l) && int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed
+                    : throw new DarknetFormatException($"the model's metadata does not say which layer output '{Echo.Of(name)}' comes from (key 'head.{Echo.Of(name)}.layer' missing or not a number).", null,
                         "verify works on models written by yolo4convert.");
                 if (!reference.TryGetValue(layer, out var expected))
                 {
@@ -85,22 +78,27 @@ internal static class VerifyCommand
                         "pass the cfg the model was converted from.");
                 }
 
-                double abs = 0;
-                for (var i = 0; i < actual.Data.Length; i++)
-                {
-                    abs = Math.Max(abs, Math.Abs((double)actual.Data[i] - expected.Data[i]));
-                }
-
-                rows.Add((name, layer, actual.Shape, abs, abs / Math.Max(expected.MaxAbs(), 1e-12)));
+                var diff = HeadDifference.Of(actual, expected);
+                rows.Add((name, layer, actual.Shape, diff.MaxAbsolute, diff.MaxRelative, diff));
             }
 
+            progress.Dispose();
             var worst = rows.Max(r => r.Rel);
-            var ok = worst <= limit;
+            var ok = worst <= limit && !rows.Any(r => r.Diff.HasNonFinite);
+            var broken = rows.Where(r => r.Diff.HasNonFinite).ToList();
+            if (broken.Count > 0)
+            {
+                parse.InvocationConfiguration.Error.WriteLine(
+                    $"error: {broken.Count} head{(broken.Count == 1 ? string.Empty : "s")} hold NaN/Inf values: "
+                    + string.Join("; ", broken.Select(r => $"{r.Head} (layer {r.Layer}) {r.Diff.NonFiniteActual:N0} of {r.Shape.Count:N0} in the model, {r.Diff.NonFiniteExpected:N0} in the Darknet reference"))
+                    + ". Hint: check the weights for NaN/Inf with 'yolo4convert inspect CFG WEIGHTS'.");
+            }
+
             if (parse.GetValue(json))
             {
                 stdout.WriteLine(Json.Serialize(new
                 {
-                    heads = rows.Select(r => new { name = r.Head, layer = r.Layer, shape = new[] { r.Shape.C, r.Shape.H, r.Shape.W }, maxAbsoluteError = r.Abs, maxRelativeError = r.Rel }),
+                    heads = rows.Select(r => new { name = r.Head, layer = r.Layer, shape = new[] { r.Shape.C, r.Shape.H, r.Shape.W }, maxAbsoluteError = r.Abs, maxRelativeError = r.Rel, nonFiniteModel = r.Diff.NonFiniteActual, nonFiniteReference = r.Diff.NonFiniteExpected }),
                     worstRelativeError = worst,
                     tolerance = limit,
                     ok,
@@ -113,7 +111,7 @@ internal static class VerifyCommand
                 stdout.WriteLine($"model run {CommonOptions.F(modelSeconds, "0.00")} s, Darknet reference {CommonOptions.F(referenceSeconds, "0.00")} s, input {info.Width}x{info.Height}");
                 foreach (var r in rows)
                 {
-                    stdout.WriteLine($"{r.Head} (layer {r.Layer}, {r.Shape}): max abs error {r.Abs.ToString("E2", CultureInfo.InvariantCulture)}, max rel error {r.Rel.ToString("E2", CultureInfo.InvariantCulture)}");
+                    stdout.WriteLine($"{r.Head} (layer {r.Layer}, {r.Shape}): max abs error {r.Abs.ToString("E2", CultureInfo.InvariantCulture)}, max rel error {r.Rel.ToString("E2", CultureInfo.InvariantCulture)}{(r.Diff.HasNonFinite ? $", NaN/Inf: {r.Diff.NonFiniteActual:N0} in the model, {r.Diff.NonFiniteExpected:N0} in the reference" : string.Empty)}");
                 }
 
                 stdout.WriteLine($"worst relative error {worst.ToString("E2", CultureInfo.InvariantCulture)} (tolerance {limit.ToString("E0", CultureInfo.InvariantCulture)}): {(ok ? "ok" : "FAIL")}");
@@ -122,18 +120,6 @@ internal static class VerifyCommand
             return ok ? ExitCodes.Ok : ExitCodes.Mismatch;
         }));
         return command;
-    }
-
-    // Reads the weights and runs the Darknet pass; the weights are garbage once it returns.
-    private static IReadOnlyDictionary<int, Tensor> Reference(ShapedNetwork shaped, string weightsPath, Tensor input)
-    {
-        WeightedNetwork weighted;
-        using (var stream = new FileStream(weightsPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20))
-        {
-            weighted = DarknetWeightsReader.Read(shaped, stream, weightsPath);
-        }
-
-        return DarknetReference.Forward(weighted, shaped, input);
     }
 
     // A fixed, image-like test pattern (0..255) so runs are repeatable without an image file.

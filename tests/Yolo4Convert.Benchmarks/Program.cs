@@ -17,8 +17,11 @@ using Yolo4Convert.Tests;
 //   runtime CFG WEIGHTS SIZE
 //       times in-process: reading, the .mlmodel writer, the Core ML runtime (best and median of 3 after a warm-up)
 //       and the Darknet reference.
+//   run MODEL [RUNS] | gemm          the runtime alone; the matrix product's rate
+//   fuzz ...                         the seeded structure-aware fuzz driver (see Fuzz.cs)
 return args.FirstOrDefault() switch
 {
+    "fuzz" => Yolo4Convert.Benchmarks.Fuzz.Run(args[1..]),
     "weights" => Weights(args),
     "runtime" => Runtime(args),
     "run" => RunOnly(args),
@@ -28,7 +31,7 @@ return args.FirstOrDefault() switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: weights CFG SIZE OUT.weights [--widen FACTOR OUT.cfg] | runtime CFG WEIGHTS SIZE");
+    Console.Error.WriteLine("usage: weights CFG SIZE OUT.weights [--widen FACTOR OUT.cfg] | runtime CFG WEIGHTS SIZE | run MODEL [RUNS] | gemm | fuzz ...");
     return 1;
 }
 

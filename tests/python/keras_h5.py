@@ -26,6 +26,23 @@ def text(value):
     return value.decode('utf-8') if isinstance(value, (bytes, np.bytes_)) else str(value)
 
 
+def name_array(attrs, name):
+    # Keras' load_attributes_from_hdf5_group: the attribute itself, else its numbered parts name0, name1, ...
+    if name in attrs:
+        return attrs[name]
+    parts = []
+    while f'{name}{len(parts)}' in attrs:
+        parts.append(attrs[f'{name}{len(parts)}'])
+    if not parts:
+        fail('missing attribute ' + name)
+    if len({p.dtype for p in parts}) != 1:
+        fail(f'the parts of {name} have different dtypes')
+    for p in parts:
+        if p.nbytes > 64512:
+            fail(f'a part of {name} holds {p.nbytes} bytes, over Keras\' 64512')
+    return np.concatenate(parts)
+
+
 def load(path):
     f = h5py.File(path, 'r')
     config = json.loads(text(f.attrs['model_config']))
@@ -105,7 +122,7 @@ def check(path):
     if len(set(names)) != len(names):
         fail('layer names are not unique')
     group = f['model_weights']
-    layer_names = group.attrs['layer_names']
+    layer_names = name_array(group.attrs, 'layer_names')
     if layer_names.dtype.kind != 'S':
         fail(f'layer_names has dtype {layer_names.dtype}, expected fixed-length bytes')
     if [n.decode('utf8') for n in layer_names] != names:
@@ -122,7 +139,7 @@ def check(path):
                     fail(f"{layer['name']} has unresolvable inbound {inbound}")
                 inputs.append(shapes[inbound[0]])
         shapes[layer['name']] = shape_of(layer, inputs)
-        weight_names = group[layer['name']].attrs['weight_names']
+        weight_names = name_array(group[layer['name']].attrs, 'weight_names')
         if len(weight_names) and weight_names.dtype.kind != 'S':
             fail(f"weight_names of {layer['name']} has dtype {weight_names.dtype}")
         expected = expected_weights(layer, inputs[0] if inputs else None)
@@ -148,9 +165,9 @@ def dump(path, output):
     f, _ = load(path)
     group = f['model_weights']
     with open(output, 'wb') as out:
-        for layer in group.attrs['layer_names']:
+        for layer in name_array(group.attrs, 'layer_names'):
             layer = layer.decode('utf8')
-            for wname in group[layer].attrs['weight_names']:
+            for wname in name_array(group[layer].attrs, 'weight_names'):
                 wname = wname.decode('utf8')
                 data = np.asarray(group[layer][wname], dtype='<f4')
                 encoded = wname.encode('utf8')
@@ -284,7 +301,7 @@ def run(path, input_path, output_path):
             values[name] = (pixels.transpose(1, 2, 0) / np.float32(255)).astype(np.float64)
             continue
         inputs = [values[i[0]] for node in layer['inbound_nodes'] for i in node]
-        weights = [np.asarray(group[name][n.decode('utf8')], dtype=np.float64) for n in group[name].attrs['weight_names']]
+        weights = [np.asarray(group[name][n.decode('utf8')], dtype=np.float64) for n in name_array(group[name].attrs, 'weight_names')]
         values[name] = evaluate(layer, inputs, weights)
     with open(output_path, 'wb') as out:
         outputs = config['config']['output_layers']

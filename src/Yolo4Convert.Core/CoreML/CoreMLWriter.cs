@@ -187,7 +187,7 @@ public sealed class CoreMLWriter
                     "pass the names file the model was trained with.");
             }
 
-            u["classes"] = string.Join(",", names);
+            u[ClassNamesMetadata.Key] = ClassNamesMetadata.Encode(names);
         }
 
         foreach (var (k, v) in _options.UserDefined ?? new Dictionary<string, string>())

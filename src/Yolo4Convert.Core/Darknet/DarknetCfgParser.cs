@@ -10,10 +10,14 @@ namespace Yolo4Convert.Darknet;
 /// </summary>
 public static class DarknetCfgParser
 {
-    /// <summary>Parses cfg text. <paramref name="fileName"/> is used in error locations only.</summary>
-    public static CfgDocument Parse(string text, string fileName)
+    /// <summary>
+    /// Parses cfg text. <paramref name="fileName"/> is used in error locations only. Lines Darknet skips with
+    /// "Config file error" (no '=') go to <paramref name="warnings"/>.
+    /// </summary>
+    public static CfgDocument Parse(string text, string fileName, WarningLog? warnings = null)
     {
         ArgumentNullException.ThrowIfNull(text);
+        CfgTextSniffer.CheckText(text, fileName);
         var sections = ImmutableArray.CreateBuilder<CfgSection>();
         string? name = null;
         SourceLocation? sectionLocation = null;
@@ -41,7 +45,7 @@ public static class DarknetCfgParser
                 if (!line.EndsWith(']'))
                 {
                     throw new DarknetFormatException(
-                        $"section header '{rawLine.Trim()}' is not closed; expected '[name]' alone on the line.",
+                        $"section header '{Echo.Of(rawLine.Trim())}' is not closed; expected '[name]' alone on the line.",
                         location,
                         "Darknet keeps the whole line as the section name, so a trailing comment or a missing ']' makes the section unknown.");
                 }
@@ -54,7 +58,7 @@ public static class DarknetCfgParser
             if (name is null)
             {
                 throw new DarknetFormatException(
-                    $"option '{rawLine.Trim()}' appears before the first section; expected '[net]' first.",
+                    $"option '{Echo.Of(rawLine.Trim())}' appears before the first section; expected '[net]' first.",
                     location,
                     "a Darknet cfg starts with a [net] section.");
             }
@@ -63,13 +67,15 @@ public static class DarknetCfgParser
             if (eq < 0)
             {
                 // read_option fails and Darknet only prints "Config file error"; the line carries no option.
+                warnings?.Add($"line '{Echo.Of(rawLine.Trim())}' in [{Echo.Of(name)}] has no '='; expected 'key=value'. Darknet skips it.", location,
+                    "fix or remove the line; a comment starts with '#' or ';'.");
                 continue;
             }
 
             if (eq == line.Length - 1 || eq == 0)
             {
                 throw new DarknetFormatException(
-                    $"option '{rawLine.Trim()}' has an empty {(eq == 0 ? "key" : "value")}; expected 'key=value'.",
+                    $"option '{Echo.Of(rawLine.Trim())}' has an empty {(eq == 0 ? "key" : "value")}; expected 'key=value'.",
                     location,
                     "Darknet rejects this line ('Config file error').");
             }

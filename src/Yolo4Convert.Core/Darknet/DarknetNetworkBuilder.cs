@@ -31,8 +31,11 @@ public static class DarknetNetworkBuilder
         "deconvolutional", "xnor", "shortcut_old",
     };
 
-    /// <summary>Builds the layer graph of a parsed cfg.</summary>
-    public static Network Build(CfgDocument document)
+    /// <summary>
+    /// Builds the layer graph of a parsed cfg. Keys neither the builder nor Darknet reads go to
+    /// <paramref name="warnings"/> (or fail in its strict mode).
+    /// </summary>
+    public static Network Build(CfgDocument document, WarningLog? warnings = null)
     {
         ArgumentNullException.ThrowIfNull(document);
         if (document.Sections.Length == 0)
@@ -44,15 +47,19 @@ public static class DarknetNetworkBuilder
         var first = document.Sections[0];
         if (Canonical(first.Name) != "net")
         {
-            throw new DarknetFormatException($"the first section is '[{first.Name}]'; expected [net] or [network].",
+            throw new DarknetFormatException($"the first section is '[{Echo.Of(first.Name)}]'; expected [net] or [network].",
                 first.Location, "Darknet reads the input size from the first section.");
         }
 
-        var net = ParseNet(first);
+        var netSection = new CfgSectionReader(first);
+        var net = ParseNet(netSection);
+        DarknetKeys.ReportUnknown(netSection, "net", warnings);
         var layers = ImmutableArray.CreateBuilder<Layer>();
         for (var s = 1; s < document.Sections.Length; s++)
         {
-            layers.Add(ParseLayer(document.Sections[s], s - 1));
+            var section = new CfgSectionReader(document.Sections[s]);
+            layers.Add(ParseLayer(section, s - 1));
+            DarknetKeys.ReportUnknown(section, Canonical(section.Name), warnings);
         }
 
         if (layers.Count == 0)
@@ -66,7 +73,7 @@ public static class DarknetNetworkBuilder
     private static string Canonical(string name) => Aliases.TryGetValue(name, out var c) ? c : name;
 
     // parse_net_options, src/parser.c
-    private static NetOptions ParseNet(CfgSection s)
+    private static NetOptions ParseNet(CfgSectionReader s)
     {
         var width = s.GetInt("width", 0);
         var height = s.GetInt("height", 0);
@@ -78,10 +85,17 @@ public static class DarknetNetworkBuilder
                 s.Location, "set width, height and channels in [net] (e.g. width=416 height=416 channels=3).");
         }
 
+        if (width > CfgLimits.Size || height > CfgLimits.Size || channels > CfgLimits.Channels)
+        {
+            throw new DarknetFormatException(
+                $"[net] has width={width}, height={height}, channels={channels}; expected width and height up to {CfgLimits.Size:N0} and channels up to {CfgLimits.Channels:N0}.",
+                s.Location, "a value this far out of range is a typo or a damaged file.");
+        }
+
         return new NetOptions(width, height, channels, s.GetInt("letter_box", 0) != 0);
     }
 
-    private static Layer ParseLayer(CfgSection s, int index)
+    private static Layer ParseLayer(CfgSectionReader s, int index)
     {
         var kind = Canonical(s.Name);
         RejectNonZero(s, "dontload", "the layer's weights would not be loaded, so Darknet keeps random values");
@@ -101,11 +115,11 @@ public static class DarknetNetworkBuilder
             "sam" => new SamLayer(index, [index - 1, From(s, index)], s.Location, GenericActivation(s)),
             "yolo" => ParseYolo(s, index),
             "region" => ParseRegion(s, index),
-            "net" => throw new DarknetFormatException($"a second [{s.Name}] section appears as layer {index}; expected it only once, first.", s.Location),
+            "net" => throw new DarknetFormatException($"a second [{Echo.Of(s.Name)}] section appears as layer {index}; expected it only once, first.", s.Location),
             _ when KnownButUnsupported.Contains(kind) => throw new UnsupportedFeatureException(
-                $"layer {index} is a [{s.Name}] section, which yolo4convert does not support yet.", s.Location,
+                $"layer {index} is a [{Echo.Of(s.Name)}] section, which yolo4convert does not support yet.", s.Location,
                 "the YOLO family v2-v7 needs only convolutional, maxpool, route, shortcut, upsample, yolo/region and a few more."),
-            _ => throw new DarknetFormatException($"unknown section '[{s.Name}]' at layer {index}.", s.Location,
+            _ => throw new DarknetFormatException($"unknown section '[{Echo.Of(s.Name)}]' at layer {index}.", s.Location,
                 "Darknet prints 'Type not recognized' here; check the spelling of the section name."),
         };
     }
@@ -113,7 +127,7 @@ public static class DarknetNetworkBuilder
     private static ImmutableArray<int> Previous(int index) => [index - 1];
 
     // parse_convolutional, src/parser.c and make_convolutional_layer, src/convolutional_layer.c
-    private static ConvolutionalLayer ParseConvolutional(CfgSection s, int index)
+    private static ConvolutionalLayer ParseConvolutional(CfgSectionReader s, int index)
     {
         foreach (var key in new[] { "antialiasing", "binary", "xnor", "flipped", "dontloadscales", "coordconv" })
         {
@@ -122,25 +136,28 @@ public static class DarknetNetworkBuilder
 
         if (s.Find("share_index") is { } share)
         {
-            throw new UnsupportedFeatureException($"[convolutional] layer {index} shares weights (share_index={share.Value}); this is not supported.",
+            throw new UnsupportedFeatureException($"[convolutional] layer {index} shares weights (share_index={Echo.Of(share.Value)}); this is not supported.",
                 share.Location);
         }
 
-        var filters = Positive(s, "filters", 1, index);
-        var size = Positive(s, "size", 1, index);
-        var stride = s.GetInt("stride", 1);
-        var strideX = s.GetInt("stride_x", stride);
-        var strideY = s.GetInt("stride_y", stride);
+        var filters = Positive(s, "filters", 1, index, CfgLimits.Channels);
+        var size = Positive(s, "size", 1, index, CfgLimits.Window);
+        var stride = s.GetBounded("stride", 1, int.MinValue, CfgLimits.Window, "a stride");
+        var strideX = s.GetBounded("stride_x", stride, int.MinValue, CfgLimits.Window, "a stride");
+        var strideY = s.GetBounded("stride_y", stride, int.MinValue, CfgLimits.Window, "a stride");
         if (strideX < 1 || strideY < 1)
         {
             throw new DarknetFormatException($"[convolutional] layer {index} has stride {strideX}x{strideY}; expected a positive stride.",
                 (s.Find("stride") ?? s.Find("stride_x") ?? s.Find("stride_y"))?.Location ?? s.Location);
         }
 
+        // parse_convolutional reads every one of these; `pad` overrides `padding`, size 1 ignores `dilation`.
         var pad = s.GetInt("pad", 0);
-        var padding = pad != 0 ? size / 2 : s.GetInt("padding", 0);
-        var groups = Math.Max(1, s.GetInt("groups", 1));
-        var dilation = size == 1 ? 1 : Math.Max(1, s.GetInt("dilation", 1));
+        var explicitPadding = s.GetBounded("padding", 0, int.MinValue, CfgLimits.Window, "a padding");
+        var padding = pad != 0 ? size / 2 : explicitPadding;
+        var groups = Math.Max(1, s.GetBounded("groups", 1, int.MinValue, CfgLimits.Channels, "a group count"));
+        var dilationValue = s.GetBounded("dilation", 1, int.MinValue, CfgLimits.Window, "a dilation");
+        var dilation = size == 1 ? 1 : Math.Max(1, dilationValue);
         var bn = s.GetInt("batch_normalize", 0) != 0 || s.GetInt("cbn", 0) != 0;
         var activation = ParseActivation(s, "logistic");
         return new ConvolutionalLayer(index, Previous(index), s.Location, filters, size, strideX, strideY, padding,
@@ -148,15 +165,15 @@ public static class DarknetNetworkBuilder
     }
 
     // parse_maxpool, src/parser.c
-    private static MaxPoolLayer ParseMaxPool(CfgSection s, int index)
+    private static MaxPoolLayer ParseMaxPool(CfgSectionReader s, int index)
     {
         RejectNonZero(s, "maxpool_depth", "it pools across channels");
         RejectNonZero(s, "antialiasing", "it adds a blur after the pooling");
-        var stride = s.GetInt("stride", 1);
-        var strideX = s.GetInt("stride_x", stride);
-        var strideY = s.GetInt("stride_y", stride);
-        var size = s.GetInt("size", stride);
-        var padding = s.GetInt("padding", size - 1);
+        var stride = s.GetBounded("stride", 1, int.MinValue, CfgLimits.Window, "a stride");
+        var strideX = s.GetBounded("stride_x", stride, int.MinValue, CfgLimits.Window, "a stride");
+        var strideY = s.GetBounded("stride_y", stride, int.MinValue, CfgLimits.Window, "a stride");
+        var size = s.GetBounded("size", stride, int.MinValue, CfgLimits.Window, "a window size");
+        var padding = s.GetBounded("padding", size - 1, int.MinValue, CfgLimits.Window, "a padding");
         if (size < 1 || strideX < 1 || strideY < 1 || padding < 0)
         {
             throw new DarknetFormatException(
@@ -168,10 +185,10 @@ public static class DarknetNetworkBuilder
     }
 
     // parse_route, src/parser.c
-    private static RouteLayer ParseRoute(CfgSection s, int index)
+    private static RouteLayer ParseRoute(CfgSectionReader s, int index)
     {
         var layers = References(s, "layers", index);
-        var groups = s.GetInt("groups", 1);
+        var groups = s.GetBounded("groups", 1, int.MinValue, CfgLimits.Channels, "a group count");
         var groupId = s.GetInt("group_id", 0);
         if (groups < 1 || groupId < 0 || groupId >= groups)
         {
@@ -183,12 +200,12 @@ public static class DarknetNetworkBuilder
     }
 
     // parse_shortcut, src/parser.c
-    private static ShortcutLayer ParseShortcut(CfgSection s, int index)
+    private static ShortcutLayer ParseShortcut(CfgSectionReader s, int index)
     {
         var weightsType = s.GetString("weights_type", "none");
         if (weightsType != "none")
         {
-            throw new UnsupportedFeatureException($"[shortcut] layer {index} uses weights_type={weightsType} (a weighted shortcut); this is not supported.",
+            throw new UnsupportedFeatureException($"[shortcut] layer {index} uses weights_type={Echo.Of(weightsType)} (a weighted shortcut); this is not supported.",
                 s.Find("weights_type")!.Location);
         }
 
@@ -198,23 +215,23 @@ public static class DarknetNetworkBuilder
     }
 
     // parse_upsample, src/parser.c
-    private static UpsampleLayer ParseUpsample(CfgSection s, int index)
+    private static UpsampleLayer ParseUpsample(CfgSectionReader s, int index)
     {
-        var stride = s.GetInt("stride", 2);
+        var stride = s.GetBounded("stride", 2, int.MinValue, CfgLimits.Window, "a stride");
         if (stride <= 0)
         {
             throw new UnsupportedFeatureException($"[upsample] layer {index} has stride={stride} (a summing downsample); only positive strides are supported.",
                 s.Find("stride")?.Location ?? s.Location);
         }
 
-        return new UpsampleLayer(index, Previous(index), s.Location, stride, s.GetFloat("scale", 1f));
+        return new UpsampleLayer(index, Previous(index), s.Location, stride, Finite(s, "scale", 1f));
     }
 
     // parse_reorg / parse_reorg_old, src/parser.c
-    private static ReorgLayer ParseReorg(CfgSection s, int index, bool old)
+    private static ReorgLayer ParseReorg(CfgSectionReader s, int index, bool old)
     {
         RejectNonZero(s, "reverse", "it runs depth-to-space instead");
-        var stride = s.GetInt("stride", 1);
+        var stride = s.GetBounded("stride", 1, int.MinValue, CfgLimits.Window, "a stride");
         if (stride < 1)
         {
             throw new DarknetFormatException($"[{s.Name}] layer {index} has stride={stride}; expected a positive stride.", s.Location);
@@ -224,12 +241,12 @@ public static class DarknetNetworkBuilder
     }
 
     // parse_softmax, src/parser.c
-    private static SoftmaxLayer ParseSoftmax(CfgSection s, int index)
+    private static SoftmaxLayer ParseSoftmax(CfgSectionReader s, int index)
     {
         RejectNonZero(s, "spatial", "it takes the softmax per pixel");
         if (s.Find("tree") is { } tree)
         {
-            throw new UnsupportedFeatureException($"[softmax] layer {index} uses a hierarchical softmax (tree={tree.Value}); this is not supported.", tree.Location);
+            throw new UnsupportedFeatureException($"[softmax] layer {index} uses a hierarchical softmax (tree={Echo.Of(tree.Value)}); this is not supported.", tree.Location);
         }
 
         var groups = s.GetInt("groups", 1);
@@ -238,14 +255,14 @@ public static class DarknetNetworkBuilder
             throw new UnsupportedFeatureException($"[softmax] layer {index} has groups={groups}; only groups=1 is supported.", s.Find("groups")!.Location);
         }
 
-        return new SoftmaxLayer(index, Previous(index), s.Location, groups, s.GetFloat("temperature", 1f));
+        return new SoftmaxLayer(index, Previous(index), s.Location, groups, Finite(s, "temperature", 1f));
     }
 
     // parse_yolo, src/parser.c
-    private static YoloLayer ParseYolo(CfgSection s, int index)
+    private static YoloLayer ParseYolo(CfgSectionReader s, int index)
     {
-        var classes = s.GetInt("classes", 20);
-        var num = s.GetInt("num", 1);
+        var classes = s.GetBounded("classes", 20, int.MinValue, CfgLimits.Classes, "a class count");
+        var num = s.GetBounded("num", 1, int.MinValue, CfgLimits.Anchors, "an anchor count");
         if (classes < 1 || num < 1)
         {
             throw new DarknetFormatException($"[yolo] layer {index} has classes={classes}, num={num}; expected both to be positive.", s.Location);
@@ -254,6 +271,11 @@ public static class DarknetNetworkBuilder
         var mask = s.Find("mask") is { } m
             ? [.. ListItems(m.Value).Select(CfgSection.Atoi)]
             : Enumerable.Range(0, num).ToImmutableArray();
+        if (mask.Length > CfgLimits.Anchors)
+        {
+            throw new DarknetFormatException($"[yolo] layer {index} lists {mask.Length:N0} mask entries; expected at most {CfgLimits.Anchors:N0}.", s.Find("mask")!.Location);
+        }
+
         foreach (var a in mask)
         {
             if (a < 0 || a >= num)
@@ -264,24 +286,24 @@ public static class DarknetNetworkBuilder
         }
 
         var anchors = Anchors(s, num, index);
-        var scale = s.GetFloat("scale_x_y", 1f);
+        var scale = Finite(s, "scale_x_y", 1f);
         var newCoords = s.GetInt("new_coords", 0) != 0;
         return new YoloLayer(index, Previous(index), s.Location, classes, anchors, mask, scale, newCoords);
     }
 
     // parse_region, src/parser.c
-    private static RegionLayer ParseRegion(CfgSection s, int index)
+    private static RegionLayer ParseRegion(CfgSectionReader s, int index)
     {
         foreach (var key in new[] { "tree", "map" })
         {
             if (s.Find(key) is { } o)
             {
-                throw new UnsupportedFeatureException($"[region] layer {index} uses {key}={o.Value} (yolo9000's hierarchical classes); this is not supported.", o.Location);
+                throw new UnsupportedFeatureException($"[region] layer {index} uses {key}={Echo.Of(o.Value)} (yolo9000's hierarchical classes); this is not supported.", o.Location);
             }
         }
 
-        var classes = s.GetInt("classes", 20);
-        var num = s.GetInt("num", 1);
+        var classes = s.GetBounded("classes", 20, 1, CfgLimits.Classes, "a class count");
+        var num = s.GetBounded("num", 1, 1, CfgLimits.Anchors, "an anchor count");
         var coords = s.GetInt("coords", 4);
         if (coords != 4)
         {
@@ -291,7 +313,7 @@ public static class DarknetNetworkBuilder
         return new RegionLayer(index, Previous(index), s.Location, classes, Anchors(s, num, index), num, coords, s.GetInt("softmax", 0) != 0);
     }
 
-    private static ImmutableArray<float> Anchors(CfgSection s, int num, int index)
+    private static ImmutableArray<float> Anchors(CfgSectionReader s, int num, int index)
     {
         if (s.Find("anchors") is not { } a)
         {
@@ -306,6 +328,11 @@ public static class DarknetNetworkBuilder
                 a.Location, "anchors are width,height pairs; num counts the pairs.");
         }
 
+        if (values.Take(num * 2).FirstOrDefault(v => !float.IsFinite(v), 0f) is var bad && !float.IsFinite(bad))
+        {
+            throw new DarknetFormatException($"[{Echo.Of(s.Name)}] layer {index} has an anchor of {bad}; expected finite numbers.", a.Location);
+        }
+
         return [.. values.Take(num * 2)];
     }
 
@@ -317,7 +344,7 @@ public static class DarknetNetworkBuilder
         return text.Split(',').Where(t => t.Length > 0);
     }
 
-    private static int From(CfgSection s, int index)
+    private static int From(CfgSectionReader s, int index)
     {
         var refs = References(s, "from", index);
         if (refs.Length != 1)
@@ -328,7 +355,7 @@ public static class DarknetNetworkBuilder
         return refs[0];
     }
 
-    private static ImmutableArray<int> References(CfgSection s, string key, int index)
+    private static ImmutableArray<int> References(CfgSectionReader s, string key, int index)
     {
         if (s.Find(key) is not { } option)
         {
@@ -344,7 +371,7 @@ public static class DarknetNetworkBuilder
             if (absolute < 0 || absolute >= index)
             {
                 throw new DarknetFormatException(
-                    $"[{s.Name}] layer {index} refers to layer {value} (absolute {absolute}) in '{key}={option.Value}'; expected an earlier layer, 0..{index - 1}.",
+                    $"[{s.Name}] layer {index} refers to layer {value} (absolute {absolute}) in '{key}={Echo.Of(option.Value)}'; expected an earlier layer, 0..{index - 1}.",
                     option.Location, "absolute indices count every section after [net] from 0; negative ones count back from this layer.");
             }
 
@@ -354,7 +381,7 @@ public static class DarknetNetworkBuilder
         return result.ToImmutable();
     }
 
-    private static Activation ParseActivation(CfgSection s, string fallback)
+    private static Activation ParseActivation(CfgSectionReader s, string fallback)
     {
         var option = s.Find("activation");
         var name = option?.Value ?? fallback;
@@ -369,11 +396,11 @@ public static class DarknetNetworkBuilder
             _ when name.Contains('#') => "Darknet keeps inline comments in values; move the comment to a line of its own.",
             _ => "Darknet would silently use relu here; fix the name (leaky, mish, swish, logistic, linear, relu, ...).",
         };
-        throw new DarknetFormatException($"[{s.Name}] has unknown activation '{name}'.", option!.Location, hint);
+        throw new DarknetFormatException($"[{Echo.Of(s.Name)}] has unknown activation '{Echo.Of(name)}'.", option!.Location, hint);
     }
 
     // In [sam] and [scale_channels] Darknet applies the generic activate(), which returns 0 for swish and mish.
-    private static Activation GenericActivation(CfgSection s)
+    private static Activation GenericActivation(CfgSectionReader s)
     {
         var activation = ParseActivation(s, "linear");
         if (activation is Activation.Swish or Activation.Mish or Activation.HardMish or Activation.NormalizeChannels
@@ -387,23 +414,36 @@ public static class DarknetNetworkBuilder
         return activation;
     }
 
-    private static int Positive(CfgSection s, string key, int fallback, int index)
+    private static int Positive(CfgSectionReader s, string key, int fallback, int index, int max)
     {
         var value = s.GetInt(key, fallback);
-        if (value < 1)
+        if (value < 1 || value > max)
         {
-            throw new DarknetFormatException($"[{s.Name}] layer {index} has {key}={value}; expected a positive integer.",
-                s.Find(key)?.Location ?? s.Location);
+            throw new DarknetFormatException($"[{Echo.Of(s.Name)}] layer {index} has {key}={value}; expected a positive integer up to {max:N0}.",
+                s.Find(key)?.Location ?? s.Location, value < 1 ? null : "a value this far out of range is a typo or a damaged file.");
         }
 
         return value;
     }
 
-    private static void RejectNonZero(CfgSection s, string key, string why)
+    // A float key that must be a finite number (atof of 1e39 is +Inf in float).
+    private static float Finite(CfgSectionReader s, string key, float fallback)
+    {
+        var value = s.GetFloat(key, fallback);
+        if (!float.IsFinite(value))
+        {
+            var option = s.Find(key)!;
+            throw new DarknetFormatException($"[{Echo.Of(s.Name)}] has {key}={Echo.Of(option.Value)}, which is not a finite float32; expected a number.", option.Location);
+        }
+
+        return value;
+    }
+
+    private static void RejectNonZero(CfgSectionReader s, string key, string why)
     {
         if (s.Find(key) is { } option && CfgSection.Atoi(option.Value) != 0)
         {
-            throw new UnsupportedFeatureException($"[{s.Name}] sets {key}={option.Value}, which is not supported: {why}.", option.Location,
+            throw new UnsupportedFeatureException($"[{Echo.Of(s.Name)}] sets {key}={Echo.Of(option.Value)}, which is not supported: {why}.", option.Location,
                 $"remove '{key}' if the model was not trained with it.");
         }
     }

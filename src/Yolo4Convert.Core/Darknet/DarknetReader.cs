@@ -1,3 +1,4 @@
+using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Passes;
 
@@ -7,9 +8,10 @@ namespace Yolo4Convert.Darknet;
 public static class DarknetReader
 {
     /// <summary>Parses and shapes a cfg, optionally overriding the [net] input size.</summary>
-    public static ShapedNetwork ReadCfg(string cfgText, string cfgName, int? width = null, int? height = null)
+    /// <remarks>Unknown keys and malformed lines go to <paramref name="warnings"/> (or fail in its strict mode).</remarks>
+    public static ShapedNetwork ReadCfg(string cfgText, string cfgName, int? width = null, int? height = null, WarningLog? warnings = null)
     {
-        var network = DarknetNetworkBuilder.Build(DarknetCfgParser.Parse(cfgText, cfgName));
+        var network = DarknetNetworkBuilder.Build(DarknetCfgParser.Parse(cfgText, cfgName, warnings), warnings);
         if (width is not null || height is not null)
         {
             network = network with { Net = network.Net with { Width = width ?? network.Net.Width, Height = height ?? network.Net.Height } };
@@ -18,11 +20,24 @@ public static class DarknetReader
         return ShapeInference.Run(network);
     }
 
-    /// <summary>Reads cfg and weights files.</summary>
-    public static (ShapedNetwork Shaped, WeightedNetwork Weighted) Read(string cfgPath, string weightsPath, int? width = null, int? height = null)
+    /// <summary>
+    /// Reads a cfg file's text (UTF-8, BOM-aware like File.ReadAllText), refusing binary files and files far larger
+    /// than any cfg before reading them whole.
+    /// </summary>
+    public static string ReadCfgText(string cfgPath)
     {
-        var shaped = ReadCfg(File.ReadAllText(cfgPath), cfgPath, width, height);
+        using var stream = new FileStream(cfgPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+        CfgTextSniffer.CheckFile(stream, cfgPath);
+        stream.Position = 0;
+        using var reader = new StreamReader(stream, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>Reads cfg and weights files.</summary>
+    public static (ShapedNetwork Shaped, WeightedNetwork Weighted) Read(string cfgPath, string weightsPath, int? width = null, int? height = null, WarningLog? warnings = null)
+    {
+        var shaped = ReadCfg(ReadCfgText(cfgPath), cfgPath, width, height, warnings);
         using var stream = new FileStream(weightsPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-        return (shaped, DarknetWeightsReader.Read(shaped, stream, weightsPath));
+        return (shaped, DarknetWeightsReader.Read(shaped, stream, weightsPath, warnings));
     }
 }

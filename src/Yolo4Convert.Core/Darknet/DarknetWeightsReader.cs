@@ -16,34 +16,37 @@ namespace Yolo4Convert.Darknet;
 public static class DarknetWeightsReader
 {
     /// <summary>
-    /// Checks, from its header and length alone, that a seekable stream holds the weights of <paramref name="shaped"/>
-    /// (the errors of <see cref="Read"/> without reading the floats); leaves the stream after the header.
+    /// Reads the weights of <paramref name="shaped"/> from a seekable stream. NaN, ±Inf and negative batch-norm
+    /// variance go to <paramref name="warnings"/> (one line per layer), or fail in its strict mode.
     /// </summary>
-    public static WeightsHeader Validate(ShapedNetwork shaped, Stream stream, string fileName)
+    public static WeightedNetwork Read(ShapedNetwork shaped, Stream stream, string fileName, WarningLog? warnings = null)
     {
         ArgumentNullException.ThrowIfNull(shaped);
         ArgumentNullException.ThrowIfNull(stream);
         var length = stream.Length;
         var header = ReadHeader(stream, length, fileName);
         var expected = ExpectedSize(shaped, header.Size);
-        return length == expected ? header : throw Mismatch(shaped, header, length, expected, fileName);
-    }
+        if (length != expected)
+        {
+            throw Mismatch(shaped, header, length, expected, fileName);
+        }
 
-    /// <summary>Reads the weights of <paramref name="shaped"/> from a seekable stream.</summary>
-    public static WeightedNetwork Read(ShapedNetwork shaped, Stream stream, string fileName)
-    {
-        var header = Validate(shaped, stream, fileName);
         var weights = new ConvWeights?[shaped.Network.Layers.Length];
         foreach (var layer in shaped.Network.Layers)
         {
             if (layer is ConvolutionalLayer c)
             {
+                var offset = stream.Position;
                 var biases = ReadFloats(stream, c.Filters);
                 BatchNormWeights? bn = c.BatchNormalize
                     ? new BatchNormWeights(ReadFloats(stream, c.Filters), ReadFloats(stream, c.Filters), ReadFloats(stream, c.Filters))
                     : null;
                 var kernel = ReadFloats(stream, checked((int)shaped.KernelCount(c)));
                 weights[c.Index] = new ConvWeights(biases, bn, kernel);
+                if (warnings is not null)
+                {
+                    DarknetWeightsChecks.Check(c, weights[c.Index]!, offset, fileName, warnings);
+                }
             }
         }
 
@@ -122,7 +125,7 @@ public static class DarknetWeightsReader
 
         if (text.StartsWith('<'))
         {
-            throw new DarknetFormatException($"the weights file starts with '{text[..Math.Min(5, text.Length)]}': it is an HTML page ({length} bytes), not Darknet weights.",
+            throw new DarknetFormatException($"the weights file starts with '{Echo.Of(text[..Math.Min(5, text.Length)])}': it is an HTML page ({length} bytes), not Darknet weights.",
                 SourceLocation.Bytes(fileName, 0), "the link pointed to a web page (e.g. a Google Drive or GitHub page); download the raw file.");
         }
     }

@@ -12,9 +12,12 @@ namespace Yolo4Convert.Keras;
 /// </summary>
 internal static class Hdf5FixedStrings
 {
-    public static (byte[] Data, int Length) Encode(IReadOnlyList<string> names)
+    /// <summary>The element size of a name array: its longest name in UTF-8 bytes (at least 1).</summary>
+    public static int ElementSize(IReadOnlyList<string> names) => Math.Max(1, names.Count == 0 ? 1 : names.Max(n => Encoding.UTF8.GetByteCount(n)));
+
+    public static (byte[] Data, int Length) Encode(IReadOnlyList<string> names, int? elementSize = null)
     {
-        var length = Math.Max(1, names.Count == 0 ? 1 : names.Max(n => Encoding.UTF8.GetByteCount(n)));
+        var length = elementSize ?? ElementSize(names);
         var data = new byte[names.Count * length];
         for (var i = 0; i < names.Count; i++)
         {

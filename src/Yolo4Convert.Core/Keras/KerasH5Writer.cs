@@ -37,20 +37,16 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
         // give the same bytes.
         var streaming = stream.CanRead && stream.CanSeek && stream.Position == 0;
         var datasets = new List<(H5Dataset<float[]> Dataset, KerasWeight Weight)>();
-        var weights = new H5Group
-        {
-            Attributes = new Dictionary<string, object>
-            {
-                ["layer_names"] = Names(ordered.Select(l => l.Name).ToList()),
-                ["backend"] = "tensorflow",
-                ["keras_version"] = _options.KerasVersion,
-            },
-        };
+        var nameAttributes = new List<string>();
+        var weightsAttributes = Names("layer_names", ordered.Select(l => l.Name).ToList(), nameAttributes);
+        weightsAttributes["backend"] = "tensorflow";
+        weightsAttributes["keras_version"] = _options.KerasVersion;
+        var weights = new H5Group { Attributes = weightsAttributes };
         foreach (var layer in ordered)
         {
             var group = new H5Group
             {
-                Attributes = new Dictionary<string, object> { ["weight_names"] = Names(layer.Weights.Select(w => w.Name).ToList()) },
+                Attributes = Names("weight_names", layer.Weights.Select(w => w.Name).ToList(), nameAttributes),
             };
             if (layer.Weights.Count > 0)
             {
@@ -91,11 +87,11 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
 
         if (streaming)
         {
-            WriteStreaming(file, datasets, 1 + ordered.Count, stream);
+            WriteStreaming(file, datasets, nameAttributes, stream);
         }
         else
         {
-            WriteBuffered(file, 1 + ordered.Count, stream);
+            WriteBuffered(file, nameAttributes, stream);
         }
 
         var custom = KerasLowering.CustomClasses.Where(c => ordered.Any(l => l.ClassName == c)).ToList();
@@ -103,7 +99,7 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
     }
 
     // The structure first, then each dataset's values through one reused buffer, then the name arrays' patch.
-    private static void WriteStreaming(H5File file, List<(H5Dataset<float[]> Dataset, KerasWeight Weight)> datasets, int nameAttributes, Stream stream)
+    private static void WriteStreaming(H5File file, List<(H5Dataset<float[]> Dataset, KerasWeight Weight)> datasets, List<string> nameAttributes, Stream stream)
     {
         var output = new Hdf5MetadataStream(stream);
         var buffer = new float[datasets.Select(d => d.Weight.Count / d.Weight.Parts).DefaultIfEmpty(0).Max()];
@@ -123,24 +119,24 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
             }
         }
 
-        var patched = Hdf5FixedStrings.Patch(stream, output.Metadata, "layer_names", "weight_names");
-        if (patched != nameAttributes)
+        var patched = Hdf5FixedStrings.Patch(stream, output.Metadata, [.. nameAttributes.Distinct()]);
+        if (patched != nameAttributes.Count)
         {
-            throw new InvalidOperationException($"patched {patched} name attributes, expected {nameAttributes}");
+            throw new InvalidOperationException($"patched {patched} name attributes, expected {nameAttributes.Count}");
         }
     }
 
-    private static void WriteBuffered(H5File file, int nameAttributes, Stream stream)
+    private static void WriteBuffered(H5File file, List<string> nameAttributes, Stream stream)
     {
         using var buffer = new MemoryStream();
         file.Write(buffer);
 
         // The patch works on the buffer itself: the bytes past Length are zeros and never match a name.
         var bytes = buffer.GetBuffer();
-        var patched = Hdf5FixedStrings.Patch(bytes, "layer_names") + Hdf5FixedStrings.Patch(bytes, "weight_names");
-        if (patched != nameAttributes)
+        var patched = nameAttributes.Distinct().Sum(a => Hdf5FixedStrings.Patch(bytes, a));
+        if (patched != nameAttributes.Count)
         {
-            throw new InvalidOperationException($"patched {patched} name attributes, expected {nameAttributes}");
+            throw new InvalidOperationException($"patched {patched} name attributes, expected {nameAttributes.Count}");
         }
 
         stream.Write(bytes, 0, (int)buffer.Length);
@@ -162,9 +158,18 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
     private static HyperslabSelection Slice(int[] shape, int part) => new(
         4, [(ulong)(part / shape[1]), (ulong)(part % shape[1]), 0, 0], [1, 1, (ulong)shape[2], (ulong)shape[3]]);
 
-    private static H5Attribute Names(IReadOnlyList<string> names)
+    // A name array as one attribute, or in Keras' numbered parts when it exceeds an object-header message.
+    private static Dictionary<string, object> Names(string attribute, IReadOnlyList<string> names, List<string> written)
     {
-        var (data, length) = Hdf5FixedStrings.Encode(names);
-        return new H5Attribute(data, [(ulong)names.Count], new H5OpaqueInfo((uint)length, string.Empty));
+        var size = Hdf5FixedStrings.ElementSize(names);
+        var attributes = new Dictionary<string, object>();
+        foreach (var (name, part) in KerasNameChunks.Split(attribute, names, size))
+        {
+            var (data, length) = Hdf5FixedStrings.Encode(part, size);
+            attributes[name] = new H5Attribute(data, [(ulong)part.Count], new H5OpaqueInfo((uint)length, string.Empty));
+            written.Add(name);
+        }
+
+        return attributes;
     }
 }

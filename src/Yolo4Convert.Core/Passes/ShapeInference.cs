@@ -21,10 +21,23 @@ public sealed record ShapedNetwork(Network Network, ImmutableArray<TensorShape> 
     /// <summary>Number of kernel values of a conv: n × (c/groups) × size × size.</summary>
     public long KernelCount(ConvolutionalLayer c) => (long)c.Filters * (InputShape(c).C / c.Groups) * c.Size * c.Size;
 
-    /// <summary>Billions of floating point operations, counted as Darknet does (2 × weights × output pixels).</summary>
-    public double BFlops(Layer layer) => layer is ConvolutionalLayer c
-        ? 2.0 * KernelCount(c) * Shapes[c.Index].H * Shapes[c.Index].W / 1e9
-        : 0;
+    /// <summary>
+    /// Billions of floating point operations, counted as Darknet prints them: a conv 2 × weights × output pixels
+    /// (convolutional_layer.c), a maxpool size² × channels × output pixels (maxpool_layer.c), a shortcut one add per
+    /// output value and `from` input (shortcut_layer.c); Darknet counts nothing for the other layers.
+    /// </summary>
+    public double BFlops(Layer layer)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        var o = Shapes[layer.Index];
+        return layer switch
+        {
+            ConvolutionalLayer c => 2.0 * KernelCount(c) * o.H * o.W / 1e9,
+            MaxPoolLayer m => (double)m.Size * m.Size * InputShape(m).C * o.H * o.W / 1e9,
+            ShortcutLayer s => (double)o.C * o.H * o.W * (s.Inputs.Length - 1) / 1e9,
+            _ => 0,
+        };
+    }
 
     /// <summary>Total float32 values the .weights file must hold after its header.</summary>
     public long TotalWeightFloats => Network.Layers.Sum(WeightFloats);
@@ -54,6 +67,11 @@ public static class ShapeInference
             }
 
             shapes[layer.Index] = shape;
+            if (layer is ConvolutionalLayer conv && (long)conv.Filters * (inputs[0].C / conv.Groups) * conv.Size * conv.Size > Darknet.CfgLimits.Elements)
+            {
+                throw Error(layer, $"would hold {(double)conv.Filters * (inputs[0].C / conv.Groups) * conv.Size * conv.Size:G3} kernel values; expected at most {Darknet.CfgLimits.Elements:N0}.",
+                    "filters, size or the input channels are far too large.");
+            }
         }
 
         return new ShapedNetwork(network, [.. shapes]);
@@ -71,14 +89,14 @@ public static class ShapeInference
                 }
 
                 // convolutional_out_height/width, src/convolutional_layer.c: dilation is not part of the size formula.
-                return new TensorShape(c.Filters, ((x.H + (2 * c.Padding) - c.Size) / c.StrideY) + 1, ((x.W + (2 * c.Padding) - c.Size) / c.StrideX) + 1);
+                return Dims(layer, c.Filters, ((x.H + (2L * c.Padding) - c.Size) / c.StrideY) + 1, ((x.W + (2L * c.Padding) - c.Size) / c.StrideX) + 1);
             case MaxPoolLayer m:
-                return new TensorShape(x.C, ((x.H + m.Padding - m.Size) / m.StrideY) + 1, ((x.W + m.Padding - m.Size) / m.StrideX) + 1);
+                return Dims(layer, x.C, ((x.H + (long)m.Padding - m.Size) / m.StrideY) + 1, ((x.W + (long)m.Padding - m.Size) / m.StrideX) + 1);
             case AvgPoolLayer:
                 return new TensorShape(x.C, 1, 1);
             case RouteLayer r:
                 {
-                    var channels = 0;
+                    var channels = 0L;
                     for (var k = 0; k < inputs.Length; k++)
                     {
                         if (inputs[k].H != x.H || inputs[k].W != x.W)
@@ -94,7 +112,7 @@ public static class ShapeInference
                         channels += inputs[k].C / r.Groups;
                     }
 
-                    return x with { C = channels };
+                    return Dims(layer, channels, x.H, x.W);
                 }
 
             case ShortcutLayer:
@@ -108,16 +126,16 @@ public static class ShapeInference
 
                 return x;
             case UpsampleLayer u:
-                return new TensorShape(x.C, x.H * u.Stride, x.W * u.Stride);
+                return Dims(layer, x.C, (long)x.H * u.Stride, (long)x.W * u.Stride);
             case ReorgLayer g:
                 {
-                    var s2 = g.Stride * g.Stride;
+                    var s2 = (long)g.Stride * g.Stride;
                     if (x.H % g.Stride != 0 || x.W % g.Stride != 0 || (g.Old && x.C % s2 != 0))
                     {
                         throw Error(layer, $"reorganises {x} by stride {g.Stride}; expected height and width{(g.Old ? " and channels/stride²" : string.Empty)} divisible by the stride.");
                     }
 
-                    return new TensorShape(x.C * s2, x.H / g.Stride, x.W / g.Stride);
+                    return Dims(layer, x.C * s2, x.H / g.Stride, x.W / g.Stride);
                 }
 
             case IdentityLayer or SoftmaxLayer:
@@ -160,6 +178,18 @@ public static class ShapeInference
             default:
                 throw new InvalidOperationException($"no shape rule for {layer.GetType().Name}");
         }
+    }
+
+    // Output sizes are computed in 64 bits; a map that cannot exist (over int dimensions or a .NET array) is an error.
+    private static TensorShape Dims(Layer layer, long c, long h, long w)
+    {
+        if (c > int.MaxValue || h > int.MaxValue || w > int.MaxValue || (c > 0 && h > 0 && w > 0 && c * h * w > Darknet.CfgLimits.Elements))
+        {
+            throw Error(layer, $"would output {c}x{h}x{w} = {(double)c * h * w:G3} values; expected at most {Darknet.CfgLimits.Elements:N0} per feature map.",
+                "the input size or an upsample/reorg stride is far too large.");
+        }
+
+        return new TensorShape((int)c, (int)h, (int)w);
     }
 
     private static DarknetFormatException Error(Layer layer, string what, string? hint = null) =>

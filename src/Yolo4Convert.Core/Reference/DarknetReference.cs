@@ -26,6 +26,7 @@ public static class DarknetReference
             throw new ArgumentException($"input is {input.Shape}; the network wants {shaped.Network.InputShape}", nameof(input));
         }
 
+        EvaluationBudget.Check(shaped);
         var layers = shaped.Network.Layers;
         var lastUse = new int[layers.Length];
         foreach (var layer in layers)
@@ -263,6 +264,8 @@ public static class DarknetReference
     // forward_maxpool_layer (src/maxpool_layer.c)
     private static void MaxPool(MaxPoolLayer m, Tensor x, Tensor y)
     {
+        // forward_maxpool_layer: cells outside the input read as -FLT_MAX and never win, so the window loops are
+        // clipped to the input; the result is the same and a huge window costs no more than the map it covers.
         var offset = -m.Padding / 2;
         ParallelChunks.For(y.C, (c0, c1) =>
         {
@@ -270,17 +273,19 @@ public static class DarknetReference
             {
                 for (var i = 0; i < y.H; i++)
                 {
+                    var top = offset + (i * m.StrideY);
+                    int n0 = Math.Max(0, -top), n1 = Math.Min(m.Size, x.H - top);
                     for (var j = 0; j < y.W; j++)
                     {
+                        var left = offset + (j * m.StrideX);
+                        int mm0 = Math.Max(0, -left), mm1 = Math.Min(m.Size, x.W - left);
                         var max = -float.MaxValue;
-                        for (var n = 0; n < m.Size; n++)
+                        for (var n = n0; n < n1; n++)
                         {
-                            for (var mm = 0; mm < m.Size; mm++)
+                            var row = ((k * x.H) + top + n) * x.W;
+                            for (var mm = mm0; mm < mm1; mm++)
                             {
-                                var curH = offset + (i * m.StrideY) + n;
-                                var curW = offset + (j * m.StrideX) + mm;
-                                var valid = curH >= 0 && curH < x.H && curW >= 0 && curW < x.W;
-                                var val = valid ? x.Data[(((k * x.H) + curH) * x.W) + curW] : -float.MaxValue;
+                                var val = x.Data[row + left + mm];
                                 max = val > max ? val : max;
                             }
                         }

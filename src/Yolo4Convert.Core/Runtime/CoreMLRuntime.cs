@@ -43,7 +43,7 @@ public sealed class CoreMLRuntime
         {
             if (o.Type?.TypeCase != FeatureType.TypeOneofCase.MultiArrayType || o.Type.MultiArrayType.Shape.Count != 3)
             {
-                throw new UnsupportedFeatureException($"output '{o.Name}' is not a rank-3 multi-array; the runtime expects raw C×H×W heads.", new SourceLocation(fileName));
+                throw new UnsupportedFeatureException($"output '{Echo.Of(o.Name)}' is not a rank-3 multi-array; the runtime expects raw C×H×W heads.", new SourceLocation(fileName));
             }
 
             var s = o.Type.MultiArrayType.Shape;
@@ -65,6 +65,7 @@ public sealed class CoreMLRuntime
             _kernels[i] = kernels.KernelOf(_network.Layers[i]);
         }
 
+        CoreMLModelValidator.Validate(_network, Info, fileName);
         _liveness = LivenessPlan.For(_network.Layers, Info.Outputs.Select(o => o.Name));
     }
 

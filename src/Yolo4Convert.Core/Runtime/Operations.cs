@@ -18,13 +18,13 @@ internal static partial class Operations
         var problem = Problem(layer);
         if (problem is not null)
         {
-            throw new UnsupportedFeatureException($"Core ML layer '{layer.Name}' is {problem}, which the runtime cannot run.", null,
+            throw new UnsupportedFeatureException($"Core ML layer '{Echo.Of(layer.Name)}' is {problem}, which the runtime cannot run.", null,
                 "the runtime runs the layer subset yolo4convert writes.");
         }
 
         if (layer.Output.Count != 1 || layer.Input.Count == 0)
         {
-            throw new UnsupportedFeatureException($"Core ML layer '{layer.Name}' has {layer.Input.Count} inputs and {layer.Output.Count} outputs; the runtime expects one output.", null);
+            throw new UnsupportedFeatureException($"Core ML layer '{Echo.Of(layer.Name)}' has {layer.Input.Count} inputs and {layer.Output.Count} outputs; the runtime expects one output.", null);
         }
     }
 
@@ -38,7 +38,7 @@ internal static partial class Operations
             Layer.LayerOneofCase.Reshape => layer.Reshape.Mode != ReshapeLayerParams.Types.ReshapeOrder.ChannelFirst ? "CHANNEL_LAST reshape" : null,
             Layer.LayerOneofCase.Concat => layer.Concat.SequenceConcat ? "sequence concat" : null,
             Layer.LayerOneofCase.Slice => layer.Slice.Stride < 1 ? "a slice with stride 0" : null,
-            Layer.LayerOneofCase.Custom => layer.Custom.ClassName == "Mish" ? null : $"custom layer class '{layer.Custom.ClassName}' (only 'Mish' is known)",
+            Layer.LayerOneofCase.Custom => layer.Custom.ClassName == "Mish" ? null : $"custom layer class '{Echo.Of(layer.Custom.ClassName)}' (only 'Mish' is known)",
             Layer.LayerOneofCase.Softmax or Layer.LayerOneofCase.Add or Layer.LayerOneofCase.Multiply or Layer.LayerOneofCase.Min or Layer.LayerOneofCase.ReorganizeData => null,
             Layer.LayerOneofCase.None => "a layer type the runtime does not know",
             _ => $"a '{layer.LayerCase}' layer",

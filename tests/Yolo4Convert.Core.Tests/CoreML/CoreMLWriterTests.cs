@@ -125,7 +125,7 @@ public sealed class CoreMLWriterTests
         Assert.Equal("1", meta["head.head_s16.scale_x_y"]);
         Assert.Equal("80", meta["head.head_s16.classes"]);
         Assert.Equal(("320", "320", "stretch"), (meta["input.width"], meta["input.height"], meta["input.resize"]));
-        Assert.Equal(string.Join(",", names), meta["classes"]);
+        Assert.Equal("[" + string.Join(",", names.Select(n => $"\"{n}\"")) + "]", meta["classes"]);
     }
 
     [Fact]

@@ -1,0 +1,119 @@
+namespace Yolo4Convert.Cli;
+
+/// <summary>
+/// The files one run writes, committed together. <see cref="Begin"/> checks every output against every input and
+/// against the other outputs (by file identity, so symlinks and hard links are caught) before any work is done;
+/// <see cref="Write{T}"/> writes each output to a short-named temporary sibling; <see cref="Commit"/> renames them all
+/// only once everything succeeded. Disposing an uncommitted transaction, a failure, or SIGINT/SIGTERM
+/// (<see cref="TempFiles"/>) removes the temporaries, so a run never leaves a partial file nor damages an existing one.
+/// </summary>
+internal sealed class OutputTransaction : IDisposable
+{
+    private readonly Dictionary<string, string> _declared;
+    private readonly List<(string Temp, string Target)> _written = [];
+    private bool _done;
+
+    private OutputTransaction(Dictionary<string, string> declared) => _declared = declared;
+
+    /// <summary>
+    /// Starts a transaction for the given outputs (role such as "OUTPUT" or "--keras", and path; null paths are
+    /// skipped). Throws <see cref="UsageException"/> when an output is an input, another output or a folder, and
+    /// <see cref="DirectoryNotFoundException"/> when an output's folder does not exist.
+    /// </summary>
+    public static OutputTransaction Begin(IEnumerable<(string Role, string? Path)> inputs, IEnumerable<(string Role, string? Path)> outputs)
+    {
+        var ins = inputs.Where(i => i.Path is not null).Select(i => (i.Role, Path: i.Path!, Id: FileIdentity.Of(i.Path!))).ToList();
+        var outs = new List<(string Role, string Path, string Full, FileIdentity? File, FileIdentity? Folder, string Name)>();
+        foreach (var (role, path) in outputs)
+        {
+            if (path is null)
+            {
+                continue;
+            }
+
+            var full = Path.GetFullPath(path);
+            var (file, folder, name) = FileIdentity.OfTarget(full);
+            if (folder is null)
+            {
+                throw new DirectoryNotFoundException($"the folder of {role} '{path}' does not exist ({Path.GetDirectoryName(full)}).");
+            }
+
+            if (Directory.Exists(full))
+            {
+                throw new UsageException($"{role} '{path}' is a folder; expected a file name.", suggestHelp: false);
+            }
+
+            foreach (var input in ins)
+            {
+                var samePath = Path.GetFullPath(input.Path) == full;
+                if (samePath || (file is not null && input.Id == file))
+                {
+                    var how = samePath ? string.Empty : " (through a link)";
+                    throw new UsageException(
+                        $"{role} '{path}' is the same file as {input.Role} '{input.Path}'{how}; writing it would destroy the input. Hint: choose another output path.",
+                        suggestHelp: false);
+                }
+            }
+
+            foreach (var other in outs)
+            {
+                var same = file is not null && other.File is not null
+                    ? file == other.File
+                    : folder == other.Folder && name == other.Name;
+                if (same || other.Full == full)
+                {
+                    throw new UsageException(
+                        $"{role} '{path}' is the same file as {other.Role} '{other.Path}'; each output needs its own path.", suggestHelp: false);
+                }
+            }
+
+            outs.Add((role, path, full, file, folder, name));
+        }
+
+        return new OutputTransaction(outs.ToDictionary(o => o.Full, o => o.Role));
+    }
+
+    /// <summary>Writes one declared output to its temporary sibling; the real path changes only at <see cref="Commit"/>.</summary>
+    public T Write<T>(string path, Func<Stream, T> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        ObjectDisposedException.ThrowIf(_done, this);
+        var full = Path.GetFullPath(path);
+        if (!_declared.ContainsKey(full))
+        {
+            throw new InvalidOperationException($"output '{path}' was not declared when the transaction began.");
+        }
+
+        var (temp, stream) = TempFiles.Create(Path.GetDirectoryName(full)!);
+        _written.Add((temp, full));
+        T result;
+        using (stream)
+        {
+            result = write(stream);
+            stream.Flush(flushToDisk: false);
+        }
+
+        return result;
+    }
+
+    /// <summary>Renames every temporary onto its output, in the order they were written.</summary>
+    public void Commit()
+    {
+        ObjectDisposedException.ThrowIf(_done, this);
+        TempFiles.Commit(_written);
+        _done = true;
+    }
+
+    /// <summary>Removes the temporaries of an uncommitted transaction.</summary>
+    public void Dispose()
+    {
+        if (!_done)
+        {
+            _done = true;
+            foreach (var (temp, _) in _written)
+            {
+                TempFiles.Delete(temp);
+            }
+        }
+    }
+}

@@ -1,0 +1,45 @@
+namespace Yolo4Convert.Numerics;
+
+/// <summary>
+/// How far a computed head is from its reference: the largest absolute and relative difference over the values
+/// both sides compute as finite numbers, and how many NaN or ±Inf values each side holds (any is a failure: a
+/// difference with NaN is not a number to compare with a tolerance).
+/// </summary>
+public readonly record struct HeadDifference(double MaxAbsolute, double MaxRelative, long NonFiniteActual, long NonFiniteExpected)
+{
+    /// <summary>True when either side holds NaN or ±Inf.</summary>
+    public bool HasNonFinite => NonFiniteActual > 0 || NonFiniteExpected > 0;
+
+    /// <summary>Compares two tensors of the same shape.</summary>
+    public static HeadDifference Of(Tensor actual, Tensor expected)
+    {
+        ArgumentNullException.ThrowIfNull(actual);
+        ArgumentNullException.ThrowIfNull(expected);
+        if (actual.Shape != expected.Shape)
+        {
+            throw new ArgumentException($"shapes differ: {actual.Shape} and {expected.Shape}");
+        }
+
+        double abs = 0, magnitude = 0;
+        long badActual = 0, badExpected = 0;
+        for (var i = 0; i < actual.Data.Length; i++)
+        {
+            float a = actual.Data[i], e = expected.Data[i];
+            var finiteA = float.IsFinite(a);
+            var finiteE = float.IsFinite(e);
+            badActual += finiteA ? 0 : 1;
+            badExpected += finiteE ? 0 : 1;
+            if (finiteE)
+            {
+                magnitude = Math.Max(magnitude, Math.Abs(e));
+            }
+
+            if (finiteA && finiteE)
+            {
+                abs = Math.Max(abs, Math.Abs((double)a - e));
+            }
+        }
+
+        return new HeadDifference(abs, abs / Math.Max(magnitude, 1e-12), badActual, badExpected);
+    }
+}

@@ -1,0 +1,87 @@
+using Yolo4Convert.Tests;
+
+namespace Yolo4Convert.Cli.Tests;
+
+public sealed class WarningOutputTests
+{
+    // The demo cfg with a misspelled key in one convolution and a line without '='.
+    private static string TypoCfg(string folder)
+    {
+        var text = File.ReadAllText(Fixtures.Repo("samples/demo.cfg")).Replace("filters=64\nsize=1", "filters=64\nsize=1\nactivaton=leaky", StringComparison.Ordinal)
+            .Replace("[upsample]\nstride=2", "[upsample]\nstride=2\nscale 1", StringComparison.Ordinal);
+        var path = Path.Combine(folder, "typo.cfg");
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private static string Copy(string folder, string sample)
+    {
+        var path = Path.Combine(folder, sample);
+        File.Copy(Fixtures.Repo(Path.Combine("samples", sample)), path);
+        return path;
+    }
+
+    [Fact]
+    public void Convert_UnknownKeyAndLineWithoutEquals_WarnsOnStderrAndConverts()
+    {
+        var folder = Fixtures.TempFolder();
+        var cfg = TypoCfg(folder);
+        var output = Path.Combine(folder, "demo.mlmodel");
+
+        var (exit, stdout, stderr) = CliRunner.Run(cfg, Copy(folder, "demo.weights"), output);
+
+        Assert.Equal(0, exit);
+        Assert.StartsWith("wrote ", stdout, StringComparison.Ordinal);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Matches(@"typo\.cfg:119:1: warning: line 'scale 1' in \[upsample\] has no '='", lines[0]); // the parser's, first
+        Assert.Matches(@"typo\.cfg:87:1: warning: unknown key 'activaton' in \[convolutional\]; did you mean 'activation'\?", lines[1]);
+        Assert.True(File.Exists(output));
+    }
+
+    [Fact]
+    public void Convert_UnknownKeyUnderStrict_ExitsTwoWithOneLineAndNoOutput()
+    {
+        var folder = Fixtures.TempFolder();
+        var cfg = TypoCfg(folder);
+        var weights = Copy(folder, "demo.weights");
+
+        var line = FailureAssert.Fails(2, folder, cfg, weights, Path.Combine(folder, "demo.mlmodel"), "--strict", "--keras", Path.Combine(folder, "demo.h5"));
+
+        Assert.Matches(@"typo\.cfg:119:1: error: line 'scale 1' in \[upsample\] has no '='; expected 'key=value'\. Darknet skips it\. \(an error under --strict\) Hint: ", line);
+    }
+
+    [Fact]
+    public void InspectAndVerify_NaNWeightsUnderStrict_ExitTwoWithTheLayerAndOffset()
+    {
+        var folder = Fixtures.TempFolder();
+        var cfg = Copy(folder, "demo.cfg");
+        var weights = Path.Combine(folder, "nan.weights");
+        var bytes = File.ReadAllBytes(Fixtures.Repo("samples/demo.weights"));
+        BitConverter.GetBytes(float.NaN).CopyTo(bytes, 20 + (4 * 70)); // layer 0: 64 bias/BN values, then its kernel
+        File.WriteAllBytes(weights, bytes);
+        var model = Path.Combine(folder, "demo.mlmodel");
+        Assert.Equal(0, CliRunner.Run(cfg, Copy(folder, "demo.weights"), model).Exit);
+
+        var inspect = FailureAssert.Fails(2, folder, "inspect", cfg, weights, "--strict");
+        var verify = FailureAssert.Fails(2, folder, "verify", cfg, weights, model, "--strict");
+
+        Assert.Equal($"{weights}@300: error: layer 0 [convolutional] ({cfg}:11:1) holds 1 NaN among its 496 values (first in the kernel, at byte 300); expected finite numbers. (an error under --strict) Hint: the training diverged or the file is damaged: the model would output NaN; use another checkpoint.", inspect);
+        Assert.Equal(inspect, verify);
+    }
+
+    [Fact]
+    public void Inspect_ManyWarnings_PrintsTwentyAndCountsTheRest()
+    {
+        var folder = Fixtures.TempFolder();
+        var cfg = Path.Combine(folder, "many.cfg");
+        File.WriteAllText(cfg, "[net]\nwidth=32\nheight=32\nchannels=3\n" + string.Concat(Enumerable.Range(0, 30).Select(i => $"key{i}=1\n")) + "[maxpool]\n");
+
+        var (exit, _, stderr) = CliRunner.Run("inspect", cfg);
+
+        Assert.Equal(0, exit);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(21, lines.Length);
+        Assert.Equal("warning: 10 more warnings not shown (--strict stops at the first).", lines[^1]);
+    }
+}
