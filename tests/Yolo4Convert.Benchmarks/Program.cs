@@ -18,6 +18,7 @@ using Yolo4Convert.Tests;
 //       times in-process: reading, the .mlmodel writer, the Core ML runtime (best and median of 3 after a warm-up)
 //       and the Darknet reference.
 //   run MODEL [RUNS] | gemm          the runtime alone; the matrix product's rate
+//   keras CFG WEIGHTS OUT.h5         the Keras writer alone (CPU and wall), after reading the weights
 //   fuzz ...                         the seeded structure-aware fuzz driver (see Fuzz.cs)
 return args.FirstOrDefault() switch
 {
@@ -26,12 +27,13 @@ return args.FirstOrDefault() switch
     "runtime" => Runtime(args),
     "run" => RunOnly(args),
     "gemm" => GemmRate(),
+    "keras" => KerasTime(args),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: weights CFG SIZE OUT.weights [--widen FACTOR OUT.cfg] | runtime CFG WEIGHTS SIZE | run MODEL [RUNS] | gemm | fuzz ...");
+    Console.Error.WriteLine("usage: weights CFG SIZE OUT.weights [--widen FACTOR OUT.cfg] | runtime CFG WEIGHTS SIZE | run MODEL [RUNS] | gemm | keras CFG WEIGHTS OUT.h5 | fuzz ...");
     return 1;
 }
 
@@ -129,6 +131,27 @@ static int GemmRate()
     self.Refresh();
     var flops = 2.0 * m * n * k * reps / 1e9;
     Console.WriteLine($"ours: {flops / (self.TotalProcessorTime - cpu).TotalSeconds:0.0} GFLOP per CPU-second, {flops / watch.Elapsed.TotalSeconds:0.0} GFLOPS wall");
+    return 0;
+}
+
+// keras CFG WEIGHTS OUT.h5: the Keras writer alone, in-process (CPU and wall), after reading the weights.
+static int KerasTime(string[] args)
+{
+    var (shaped, weighted) = DarknetReader.Read(args[1], args[2]);
+    for (var i = 0; i < 3; i++)
+    {
+        using var self = Process.GetCurrentProcess();
+        var cpu = self.TotalProcessorTime;
+        var watch = Stopwatch.StartNew();
+        using (var stream = new FileStream(args[3], FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20))
+        {
+            new Yolo4Convert.Keras.KerasH5Writer().Write(weighted, shaped, stream);
+        }
+
+        self.Refresh();
+        Console.WriteLine($"Keras write: {watch.Elapsed.TotalSeconds:0.00} s wall, {(self.TotalProcessorTime - cpu).TotalSeconds:0.00} s CPU");
+    }
+
     return 0;
 }
 
