@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Yolo4Convert.CoreML;
+using Yolo4Convert.CoreML.Pipeline;
 using Yolo4Convert.Darknet;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Keras;
@@ -36,14 +37,16 @@ internal static class ConvertCommand
         var license = new Option<string?>("--license") { Description = "Metadata: licence." };
         var description = new Option<string?>("--description") { Description = "Metadata: short description." };
         var size = CommonOptions.Size();
+        var precision = new PrecisionOptions();
         var json = CommonOptions.JsonOutput();
+        var nmsOptions = new NmsCommandOptions();
         var strict = WarningOutput.Strict();
         foreach (var a in new Argument[] { cfg, weights, output })
         {
             root.Arguments.Add(a);
         }
 
-        foreach (var o in new Option[] { keras, mish, names, inputName, outputNames, size, author, license, description, json, strict })
+        foreach (var o in new Option[] { keras, mish, names, inputName, outputNames, size, author, license, description, json, strict }.Concat(nmsOptions.All).Concat(precision.All))
         {
             root.Options.Add(o);
         }
@@ -58,6 +61,7 @@ internal static class ConvertCommand
                 throw new UsageException($"OUTPUT '{outputFile.Name}' should end in .mlmodel (Core ML) or .h5 (Keras).");
             }
 
+            precision.CheckApplies(parse, kerasOnly);
             if (kerasOnly && parse.GetValue(keras) is not null)
             {
                 throw new UsageException($"OUTPUT '{outputFile.Name}' is already the Keras file; --keras is for writing a .h5 beside a .mlmodel OUTPUT.");
@@ -69,6 +73,7 @@ internal static class ConvertCommand
                 throw new UsageException($"--keras '{kerasFile.Name}' should end in .h5.");
             }
 
+            var nms = nmsOptions.Read(parse, kerasOnly);
             var (width, height) = CommonOptions.ParseSize(parse.GetValue(size));
             var cfgFile = parse.GetRequiredValue(cfg);
             var weightsFile = parse.GetRequiredValue(weights);
@@ -79,7 +84,7 @@ internal static class ConvertCommand
             var warnings = WarningOutput.Log(parse, strict);
             var (shaped, weighted) = WarningOutput.Read(parse, warnings, () => DarknetReader.Read(cfgFile.ToString(), weightsFile.ToString(), width, height, warnings));
             var defaults = new CoreMLWriterOptions();
-            var options = new CoreMLWriterOptions
+            var options = precision.Apply(parse, new CoreMLWriterOptions
             {
                 Author = parse.GetValue(author) ?? defaults.Author,
                 License = parse.GetValue(license) ?? defaults.License,
@@ -95,13 +100,15 @@ internal static class ConvertCommand
                     ["source.weights.version"] = $"{weighted.Header.Major}.{weighted.Header.Minor}.{weighted.Header.Revision}",
                     ["source.weights.seen"] = weighted.Header.Seen.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 },
-            };
+            });
             CoreMLWriter writer;
             IReadOnlyList<HeadDescription> heads;
+            PipelineWriter? pipelineWriter;
             try
             {
                 writer = new CoreMLWriter(options);
                 heads = writer.DescribeHeads(shaped);
+                pipelineWriter = nms is null ? null : new PipelineWriter(options, nms);
             }
             catch (ArgumentException ex)
             {
@@ -114,8 +121,14 @@ internal static class ConvertCommand
                 kerasResult = outputs.Write(kerasFile.ToString(), stream => new KerasH5Writer().Write(weighted, shaped, stream));
             }
 
-            var result = kerasOnly ? null : outputs.Write(outputFile.ToString(), stream => writer.Write(weighted, shaped, stream));
+            var pipeline = pipelineWriter is null ? null : outputs.Write(outputFile.ToString(), stream => pipelineWriter.Write(weighted, shaped, stream));
+            var result = kerasOnly ? null : pipeline?.Network ?? outputs.Write(outputFile.ToString(), stream => writer.Write(weighted, shaped, stream));
             outputs.Commit();
+            if (pipeline is { LabelsFromNames: false })
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"warning: no --names given; the model's class labels are the class numbers 0..{pipeline.Classes - 1}. Vision shows these as the labels.");
+            }
+
             var seconds = watch.Elapsed.TotalSeconds;
             long Size(FileInfo f) => new FileInfo(f.FullName).Length;
             if (parse.GetValue(json))
@@ -127,11 +140,25 @@ internal static class ConvertCommand
                     darknetLayers = shaped.Network.Layers.Length,
                     coreML = result is null ? null : new
                     {
-                        specificationVersion = result.SpecificationVersion,
+                        specificationVersion = pipeline?.SpecificationVersion ?? result.SpecificationVersion,
                         layers = result.LayerCount,
                         customLayers = result.CustomLayerCount,
                         input = new { name = options.InputName, width = shaped.Network.Net.Width, height = shaped.Network.Net.Height },
                         heads = result.Heads.Select(h => new { name = h.OutputName, shape = new[] { h.Shape.C, h.Shape.H, h.Shape.W }, stride = h.Stride, layer = h.Layer.Index }),
+                        nms = pipeline is null ? null : new
+                        {
+                            boxes = pipeline.Boxes,
+                            classes = pipeline.Classes,
+                            iouThreshold = nms!.IouThreshold,
+                            confidenceThreshold = nms.ConfidenceThreshold,
+                            labels = pipeline.Labels,
+                        },
+                        weights = new
+                        {
+                            precision = PrecisionOptions.Format(options.Precision),
+                            quantization = options.Quantization.ToString().ToLowerInvariant(),
+                            keptInFloat = result.Weights?.KeptInFloat(options.Quantization).Select(l => new { layer = l.LayerName, weights = l.Weights, format = l.Format }),
+                        },
                     },
                     keras = kerasResult is null ? null : new
                     {
@@ -161,8 +188,15 @@ internal static class ConvertCommand
                     var custom = result.CustomLayerCount > 0 ? $" ({result.CustomLayerCount} '{options.MishClassName}' custom)" : string.Empty;
                     stdout.WriteLine(
                         $"wrote {outputFile}: {shaped.Network.Layers.Length} Darknet layers -> {result.LayerCount} Core ML layers{custom}, " +
-                        $"spec {result.SpecificationVersion} ({OsFor(result.SpecificationVersion)}), {CommonOptions.Mb(Size(outputFile))}, " +
-                        $"outputs {outputsText}, {CommonOptions.F(seconds, "0.00")} s");
+                        $"spec {pipeline?.SpecificationVersion ?? result.SpecificationVersion} ({OsFor(pipeline?.SpecificationVersion ?? result.SpecificationVersion)}), {CommonOptions.Mb(Size(outputFile))}{PrecisionOptions.Summary(options, result.Weights)}, " +
+                        $"{(pipeline is null ? "outputs " + outputsText : NmsCommandOptions.Describe(pipeline))}, {CommonOptions.F(seconds, "0.00")} s");
+                    if (parse.GetValue(CommandRunner.Verbose))
+                    {
+                        foreach (var line in PrecisionOptions.VerboseLines(options, result.Weights))
+                        {
+                            stdout.WriteLine(line);
+                        }
+                    }
                 }
             }
 
@@ -174,6 +208,7 @@ internal static class ConvertCommand
     {
         1 => "iOS 11+",
         2 => "iOS 11.2+",
+        3 => "iOS 12+",
         _ => $"spec {version}",
     };
 }

@@ -38,17 +38,35 @@ internal static class DetectCommand
                 [("MODEL", parse.GetRequiredValue(model).ToString()), ("IMAGE", imagePath), ("--names", namesFile?.ToString())],
                 [("--out", outFile?.ToString())]);
 
-            var runtime = CoreMLRuntime.Load(parse.GetRequiredValue(model).ToString());
-            var info = runtime.Info;
+            var loaded = LoadedModel.Load(parse.GetRequiredValue(model).ToString());
+            var info = loaded.Info;
             var heads = HeadSpec.FromMetadata(info);
+            var modelLabels = loaded.Pipeline?.Labels;
             var classNames = namesFile is not null ? ClassNames.Read(namesFile, heads.Select(h => h.Classes).DefaultIfEmpty(0).Max(), "the model's heads")
+                : modelLabels is { Count: > 0 } ? modelLabels
                 : info.UserDefined.TryGetValue(ClassNamesMetadata.Key, out var stored) ? ClassNamesMetadata.Decode(stored) : null;
             var original = ImageFiles.Load(imagePath);
             var letterbox = info.UserDefined.TryGetValue("input.resize", out var resize) && resize == "letterbox";
             var (pixels, toImage) = ImageFiles.Prepare(original, info.Width, info.Height, letterbox, info.Grayscale);
-            var outputsByName = runtime.Run(pixels);
-            var candidates = heads.SelectMany(h => YoloDecoder.Decode(h, outputsByName[h.OutputName], info.Width, info.Height, thresholdValue));
-            var (kept, capped) = CappedNms.Run(candidates, iouValue, parse.GetValue(maxDetections));
+            List<Detection.Detection> kept;
+            bool capped;
+            if (loaded.Pipeline is { } pipeline)
+            {
+                // A detector pipeline decodes and suppresses inside the model: show what it returns. Thresholds given
+                // on the command line go to the model's optional inputs, as an app would pass them.
+                var found = PipelineDetections.Run(pipeline, pixels,
+                    parse.GetResult(iou) is { Implicit: false } ? iouValue : null,
+                    parse.GetResult(threshold) is { Implicit: false } ? thresholdValue : null);
+                var max = parse.GetValue(maxDetections);
+                (kept, capped) = ([.. found.Take(max)], found.Count > max);
+            }
+            else
+            {
+                var outputsByName = loaded.Network!.Run(pixels);
+                var candidates = heads.SelectMany(h => YoloDecoder.Decode(h, outputsByName[h.OutputName], info.Width, info.Height, thresholdValue));
+                (kept, capped) = CappedNms.Run(candidates, iouValue, parse.GetValue(maxDetections));
+            }
+
             var detections = kept.Select(toImage).ToList();
             string Label(int id) => classNames is not null && id < classNames.Count ? classNames[id] : $"class{id}";
             var boxes = detections.Select(d => (
@@ -94,7 +112,8 @@ internal static class DetectCommand
 
                 if (boxes.Count == 0)
                 {
-                    stdout.WriteLine($"no detections above {thresholdValue}");
+                    stdout.WriteLine(loaded.Pipeline is null || parse.GetResult(threshold) is { Implicit: false }
+                        ? $"no detections above {thresholdValue}" : $"no detections above the model's confidence threshold {loaded.Pipeline.Thresholds.Confidence}");
                 }
             }
 

@@ -203,11 +203,7 @@ internal static partial class UsageErrors
     private static partial Regex Quoted();
 
     /// <summary>A token from the command line as it is echoed: at most 60 characters, control characters escaped.</summary>
-    public static string Echo(string token)
-    {
-        var cut = token.Length <= 60 ? token : token[..60] + "…";
-        return string.Concat(cut.Select(c => char.IsControl(c) ? $"\\x{(int)c:X2}" : c.ToString()));
-    }
+    public static string Echo(string token) => Diagnostics.Echo.Of(token);
 
     private static string OneLine(string message)
     {

@@ -38,9 +38,9 @@ internal static class WarningOutput
             error.WriteLine(warning.ToString());
         }
 
-        if (log.Items.Count > MaxLines)
+        if (log.Count > MaxLines)
         {
-            error.WriteLine($"warning: {log.Items.Count - MaxLines} more warnings not shown (--strict stops at the first).");
+            error.WriteLine($"warning: {log.Count - MaxLines:N0} more warnings not shown (--strict stops at the first).");
         }
     }
 }

@@ -157,22 +157,45 @@ internal static partial class Fuzz
     {
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
-        File.WriteAllText("/proc/self/clear_refs", "5");
+        var reset = ResetPeak();
         var before = Status("VmRSS:");
         Baseline ??= before;
         var output = new StringWriter();
         var error = new StringWriter();
         var watch = Stopwatch.StartNew();
         var task = Task.Run(() => Cli.Cli.Invoke(args, new InvocationConfiguration { Output = output, Error = error }));
-        var done = task.Wait(timeout);
+
+        // VmRSS is also sampled every few milliseconds, the fallback where clear_refs cannot be written.
+        var sampled = before;
+        while (!task.Wait(5) && watch.Elapsed < timeout)
+        {
+            sampled = Math.Max(sampled, Status("VmRSS:"));
+        }
+
+        var done = task.IsCompleted;
         var seconds = watch.Elapsed.TotalSeconds;
+        var peak = Math.Max(sampled, reset ? Status("VmHWM:") : 0);
+
         // What the run added to the resident set, on top of the process' first baseline: memory the GC keeps
         // committed after an earlier large run does not count against later runs.
-        var rss = Baseline.Value + Math.Max(0, Status("VmHWM:") - before);
+        var rss = Baseline.Value + Math.Max(0, peak - before);
         return done ? (task.Result, error.ToString(), seconds, rss, false) : (-1, error.ToString(), seconds, rss, true);
     }
 
     private static long? Baseline { get; set; }
+
+    private static bool ResetPeak()
+    {
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
 
     private static long Status(string key)
     {

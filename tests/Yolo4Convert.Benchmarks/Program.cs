@@ -20,6 +20,20 @@ using Yolo4Convert.Tests;
 //   run MODEL [RUNS] | gemm          the runtime alone; the matrix product's rate
 //   keras CFG WEIGHTS OUT.h5         the Keras writer alone (CPU and wall), after reading the weights
 //   fuzz ...                         the seeded structure-aware fuzz driver (see Fuzz.cs)
+//   seeded-weights CFG OUT.weights   the seeded weights the tests use for CFG (what precision.sh converts)
+//   precision-runs ...               see PrecisionRuns.cs
+if (args is ["seeded-weights", var seededCfg, var seededOut])
+{
+    SeededWeights.Write(DarknetReader.ReadCfg(File.ReadAllText(seededCfg), seededCfg), seededOut);
+    return 0;
+}
+
+if (args is ["precision-runs", ..])
+{
+    PrecisionRuns.Run(args[1..]);
+    return 0;
+}
+
 return args.FirstOrDefault() switch
 {
     "fuzz" => Yolo4Convert.Benchmarks.Fuzz.Run(args[1..]),

@@ -9,8 +9,8 @@ namespace Yolo4Convert.Darknet;
 /// </summary>
 internal static class CfgTextSniffer
 {
-    /// <summary>Largest cfg accepted: 16 MiB, hundreds of times the deepest published network.</summary>
-    public const long MaxBytes = 16L << 20;
+    /// <summary>Largest cfg accepted: 4 MiB, about a hundred times the deepest published network.</summary>
+    public const long MaxBytes = 4L << 20;
 
     private const int Window = 8192;
 

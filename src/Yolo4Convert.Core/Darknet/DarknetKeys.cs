@@ -85,7 +85,8 @@ internal static class DarknetKeys
                 continue;
             }
 
-            var suggestion = Closest(option.Key, section.Asked.Concat(training));
+            // The suggestion costs an edit distance per known key: only for warnings that will be shown.
+            var suggestion = warnings.Strict || warnings.Items.Count < WarningLog.MaxKept ? Closest(option.Key, section.Asked.Concat(training)) : null;
             warnings.Add(
                 $"unknown key '{Echo.Of(option.Key)}' in [{Echo.Of(section.Name)}]{(suggestion is null ? string.Empty : $"; did you mean '{suggestion}'?")} Darknet ignores it (\"Unused field\").",
                 option.Location,

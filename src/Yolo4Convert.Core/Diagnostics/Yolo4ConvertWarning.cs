@@ -20,13 +20,19 @@ public sealed record Yolo4ConvertWarning(string Message, SourceLocation? Locatio
 /// </summary>
 public sealed class WarningLog
 {
+    /// <summary>Warnings kept in <see cref="Items"/>; later ones are only counted, so a hostile input cannot fill memory.</summary>
+    public const int MaxKept = 100;
+
     private readonly List<Yolo4ConvertWarning> _items = [];
 
     /// <summary>Turns every warning into an error.</summary>
     public bool Strict { get; init; }
 
-    /// <summary>The warnings so far, in the order they were found.</summary>
+    /// <summary>The first <see cref="MaxKept"/> warnings, in the order they were found.</summary>
     public IReadOnlyList<Yolo4ConvertWarning> Items => _items;
+
+    /// <summary>How many warnings were reported, kept or not.</summary>
+    public long Count { get; private set; }
 
     /// <summary>Records a warning, or throws it as an error in strict mode.</summary>
     public void Add(string message, SourceLocation? location, string? hint = null)
@@ -36,6 +42,10 @@ public sealed class WarningLog
             throw new DarknetFormatException($"{message} (an error under --strict)", location, hint);
         }
 
-        _items.Add(new Yolo4ConvertWarning(message, location, hint));
+        Count++;
+        if (_items.Count < MaxKept)
+        {
+            _items.Add(new Yolo4ConvertWarning(message, location, hint));
+        }
     }
 }

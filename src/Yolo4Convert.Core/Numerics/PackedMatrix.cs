@@ -24,6 +24,9 @@ public sealed class PackedMatrix
 
     internal int Panels => (Rows + GemmKernels.MR - 1) / GemmKernels.MR;
 
+    /// <summary>The same matrix with its packed values passed through <paramref name="map"/> (zero padding must stay zero).</summary>
+    internal PackedMatrix Map(Func<float[], float[]> map) => new(Rows, Columns, map(Data));
+
     /// <summary>Packs a row-major M×K matrix.</summary>
     public static PackedMatrix Pack(ReadOnlySpan<float> matrix, int rows, int columns)
     {

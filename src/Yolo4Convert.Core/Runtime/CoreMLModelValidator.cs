@@ -34,7 +34,8 @@ internal static class CoreMLModelValidator
     /// <summary>Floats one layer holds at once (inputs, output, convolution columns): 2^27, 512 MiB.</summary>
     public const long MaxLayerFloats = 1L << 27;
 
-    public static void Validate(NeuralNetwork network, ModelInfo info, string fileName)
+    /// <summary>Validates the network and returns every blob's inferred shape (null where no rule follows it).</summary>
+    public static IReadOnlyDictionary<string, TensorShape?> Validate(NeuralNetwork network, ModelInfo info, string fileName)
     {
         var where = new SourceLocation(fileName);
         if (info.Width < 1 || info.Height < 1 || info.Width > MaxImageSide || info.Height > MaxImageSide)
@@ -104,6 +105,8 @@ internal static class CoreMLModelValidator
                     "the file is damaged or not a model written by yolo4convert.");
             }
         }
+
+        return shapes;
     }
 
     private static (TensorShape? Shape, long Work, long Scratch) Infer(Layer layer, TensorShape[] x, int index, SourceLocation where)
@@ -238,8 +241,28 @@ internal static class CoreMLModelValidator
                     return (shape, shape.Count, 0);
                 }
 
-            case Layer.LayerOneofCase.Activation or Layer.LayerOneofCase.Softmax or Layer.LayerOneofCase.Custom:
+            case Layer.LayerOneofCase.Activation or Layer.LayerOneofCase.Softmax or Layer.LayerOneofCase.Custom or Layer.LayerOneofCase.Unary:
                 return (a, a.Count, 0);
+            case Layer.LayerOneofCase.Scale:
+                {
+                    // Core ML's scale broadcasts a [1], [C], [1,H,W] or [C,H,W] constant.
+                    bool Fits(RepeatedField<ulong> c) => c.Count == 1 ? c[0] == 1 || (long)c[0] == a.C
+                        : c.Count == 3 && (c[0] == 1 || (long)c[0] == a.C) && (long)c[1] == a.H && (long)c[2] == a.W;
+                    var p = layer.Scale;
+                    return !Fits(p.ShapeScale) || (p.HasBias && !Fits(p.ShapeBias))
+                        ? throw Bad($"scales a {a} blob by [{string.Join(",", p.ShapeScale)}] (bias [{string.Join(",", p.ShapeBias)}]); expected [1], [C], [1,H,W] or [C,H,W] of that blob")
+                        : (a, a.Count, 0);
+                }
+
+            case Layer.LayerOneofCase.Permute:
+                {
+                    // Axes over [Seq, C, H, W], the sequence axis kept in place (checked by Operations.Check).
+                    long[] d = [a.C, a.H, a.W];
+                    var axes = layer.Permute.Axis;
+                    var shape = new TensorShape((int)d[(int)axes[1] - 1], (int)d[(int)axes[2] - 1], (int)d[(int)axes[3] - 1]);
+                    return (shape, shape.Count, 0);
+                }
+
             default:
                 return (null, 0, 0);
         }

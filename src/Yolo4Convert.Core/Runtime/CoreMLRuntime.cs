@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using CoreML.Specification;
 using Google.Protobuf;
+using Yolo4Convert.CoreML.Precision;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Numerics;
@@ -20,6 +21,7 @@ public sealed class CoreMLRuntime
     private readonly LivenessPlan _liveness;
     private TensorPool? _pool;
     private readonly Operations.ConvKernel?[] _kernels;
+    private readonly Lazy<Operations.ConvKernel?[]> _halfKernels;
 
     private CoreMLRuntime(Model model, string fileName, KernelExtractor kernels)
     {
@@ -41,13 +43,14 @@ public sealed class CoreMLRuntime
         var outputs = ImmutableArray.CreateBuilder<(string, TensorShape)>();
         foreach (var o in description.Output)
         {
-            if (o.Type?.TypeCase != FeatureType.TypeOneofCase.MultiArrayType || o.Type.MultiArrayType.Shape.Count != 3)
+            if (o.Type?.TypeCase != FeatureType.TypeOneofCase.MultiArrayType || o.Type.MultiArrayType.Shape.Count is < 1 or > 3)
             {
-                throw new UnsupportedFeatureException($"output '{Echo.Of(o.Name)}' is not a rank-3 multi-array; the runtime expects raw C×H×W heads.", new SourceLocation(fileName));
+                throw new UnsupportedFeatureException($"output '{Echo.Of(o.Name)}' is not a multi-array of rank 1 to 3; the runtime expects raw C×H×W heads or decoded rows.", new SourceLocation(fileName));
             }
 
-            var s = o.Type.MultiArrayType.Shape;
-            outputs.Add((o.Name, new TensorShape((int)s[0], (int)s[1], (int)s[2])));
+            // A rank-2 [rows, columns] output (decoded boxes) is read from a [rows, columns, 1] blob, as Core ML does.
+            var s = o.Type.MultiArrayType.Shape.Select(d => (int)d).Concat([1, 1]).ToArray();
+            outputs.Add((o.Name, new TensorShape(s[0], s[1], s[2])));
         }
 
         _scaler = _network.Preprocessing.FirstOrDefault(p => p.FeatureName == input.Name)?.Scaler ?? new NeuralNetworkImageScaler { ChannelScale = 1f };
@@ -65,18 +68,36 @@ public sealed class CoreMLRuntime
             _kernels[i] = kernels.KernelOf(_network.Layers[i]);
         }
 
-        CoreMLModelValidator.Validate(_network, Info, fileName);
+        StoredWeights = WeightDecoder.Coarsest(_network.Layers.Where(l => l.LayerCase == NeuralNetworkLayer.LayerOneofCase.Convolution)
+            .Select(kernels.FormatOf));
+        _halfKernels = new(() => [.. _kernels.Select(k => k?.Map(Half))]);
+        BlobShapes = CoreMLModelValidator.Validate(_network, Info, fileName);
         _liveness = LivenessPlan.For(_network.Layers, Info.Outputs.Select(o => o.Name));
     }
 
     /// <summary>The model's interface and metadata.</summary>
     public ModelInfo Info { get; }
 
+    /// <summary>The shape of every blob as the validator inferred it (null where it could not follow).</summary>
+    internal IReadOnlyDictionary<string, TensorShape?> BlobShapes { get; }
+
+    /// <summary>The coarsest format of the stored convolution weights: fp32, fp16, linear8 or lutN (a lookup table of N-bit indices).</summary>
+    public string StoredWeights { get; }
+
     /// <summary>Loads a model written by yolo4convert (or any model using the same layer subset).</summary>
     public static CoreMLRuntime Load(Stream stream, string fileName)
     {
-        Model model;
         var kernels = new KernelExtractor();
+        return new CoreMLRuntime(Read(stream, fileName, kernels), fileName, kernels);
+    }
+
+    /// <summary>
+    /// Reads a model layer by layer, <paramref name="kernels"/> taking each convolution's weights as it comes
+    /// (<see cref="ModelStreamReader"/>), and checks that it is a Core ML model.
+    /// </summary>
+    internal static Model Read(Stream stream, string fileName, KernelExtractor kernels)
+    {
+        Model model;
         try
         {
             model = ModelStreamReader.Read(stream, fileName, kernels.Take);
@@ -92,7 +113,7 @@ public sealed class CoreMLRuntime
             throw new DarknetFormatException("the model has no specificationVersion; this is not a Core ML model.", new SourceLocation(fileName));
         }
 
-        return new CoreMLRuntime(model, fileName, kernels);
+        return model;
     }
 
     /// <summary>Loads a model from a file.</summary>
@@ -105,9 +126,14 @@ public sealed class CoreMLRuntime
     /// <summary>
     /// Runs the model on an image given as pixel values 0..255, RGB (or gray), CHW, already at the input size.
     /// The model's preprocessing (channel scale and biases) is applied here, as Core ML does.
+    /// With <see cref="ComputePrecision.Fp16"/> the input, weights and every layer's output are rounded to half.
     /// </summary>
-    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels)
+    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, ComputePrecision precision = ComputePrecision.Fp32) => Run(pixels, [], precision);
+
+    /// <summary>Runs the model and also returns the internal blobs named in <paramref name="keep"/> (e.g. raw heads).</summary>
+    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, IReadOnlyCollection<string> keep, ComputePrecision precision = ComputePrecision.Fp32)
     {
+        ArgumentNullException.ThrowIfNull(keep);
         ArgumentNullException.ThrowIfNull(pixels);
         var channels = Info.Grayscale ? 1 : 3;
         if (pixels.Shape != new TensorShape(channels, Info.Height, Info.Width))
@@ -115,9 +141,12 @@ public sealed class CoreMLRuntime
             throw new ArgumentException($"the image is {pixels.Shape}; the model wants {channels}x{Info.Height}x{Info.Width}", nameof(pixels));
         }
 
+        var half = precision == ComputePrecision.Fp16;
+        var kernels = half ? _halfKernels.Value : _kernels;
         // The buffers of the previous run are reused; a concurrent run gets a pool of its own.
         var pool = Interlocked.Exchange(ref _pool, null) ?? new TensorPool();
-        var blobs = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [Info.InputName] = Preprocess(pixels) };
+        var kept = keep.ToHashSet(StringComparer.Ordinal);
+        var blobs = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [Info.InputName] = RoundIf(half, Preprocess(pixels)) };
         using (Operations.UsePool(pool))
         {
             for (var i = 0; i < _network.Layers.Count; i++)
@@ -125,8 +154,8 @@ public sealed class CoreMLRuntime
                 var layer = _network.Layers[i];
                 var inputs = layer.Input.Select(n => blobs.TryGetValue(n, out var t) ? t
                     : throw new DarknetFormatException($"layer '{layer.Name}' reads blob '{n}', which no earlier layer produces.", null)).ToArray();
-                blobs[layer.Output[0]] = Operations.Run(layer, inputs, _kernels[i]);
-                Release(blobs, _liveness.ReleaseAfter[i], pool);
+                blobs[layer.Output[0]] = RoundIf(half, Operations.Run(layer, inputs, kernels[i]));
+                Release(blobs, _liveness.ReleaseAfter[i].Where(n => !kept.Contains(n)), pool);
             }
         }
 
@@ -143,9 +172,21 @@ public sealed class CoreMLRuntime
                 : throw new DarknetFormatException($"output '{name}' is declared {shape} but computes {t.Shape}.", null);
         }
 
+        foreach (var name in keep)
+        {
+            result[name] = blobs.TryGetValue(name, out var t) ? t
+                : throw new DarknetFormatException($"the model has no blob named '{name}'.", null);
+        }
+
         _pool = pool;
         return result;
     }
+
+    /// <summary>
+    /// A runtime for a NeuralNetwork model or one stage of a pipeline; <paramref name="kernels"/> holds the weights
+    /// taken while the model was read, if it was read by <see cref="Read"/>.
+    /// </summary>
+    internal static CoreMLRuntime ForStage(Model model, string fileName, KernelExtractor? kernels = null) => new(model, fileName, kernels ?? new KernelExtractor());
 
     // Hands the buffers of dead blobs back to the pool, unless a live blob still shares the array (a view).
     private static void Release(Dictionary<string, Tensor> blobs, IEnumerable<string> dead, TensorPool pool)
@@ -157,6 +198,24 @@ public sealed class CoreMLRuntime
                 pool.Return(tensor.Data);
             }
         }
+    }
+
+    private static float[] Half(float[] values)
+    {
+        var copy = (float[])values.Clone();
+        HalfPrecision.Round(copy);
+        return copy;
+    }
+
+    // The half-precision emulation's one hook: a layer's output is stored as half.
+    private static Tensor RoundIf(bool half, Tensor t)
+    {
+        if (half)
+        {
+            HalfPrecision.Round(t.Data);
+        }
+
+        return t;
     }
 
     private Tensor Preprocess(Tensor pixels)

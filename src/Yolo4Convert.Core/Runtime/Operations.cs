@@ -38,6 +38,9 @@ internal static partial class Operations
             Layer.LayerOneofCase.Reshape => layer.Reshape.Mode != ReshapeLayerParams.Types.ReshapeOrder.ChannelFirst ? "CHANNEL_LAST reshape" : null,
             Layer.LayerOneofCase.Concat => layer.Concat.SequenceConcat ? "sequence concat" : null,
             Layer.LayerOneofCase.Slice => layer.Slice.Stride < 1 ? "a slice with stride 0" : null,
+            Layer.LayerOneofCase.Permute => CheckPermute(layer.Permute),
+            Layer.LayerOneofCase.Scale => CheckScale(layer.Scale),
+            Layer.LayerOneofCase.Unary => layer.Unary.Type > UnaryFunctionLayerParams.Types.Operation.Threshold ? "an unknown unary function" : null,
             Layer.LayerOneofCase.Custom => layer.Custom.ClassName == "Mish" ? null : $"custom layer class '{Echo.Of(layer.Custom.ClassName)}' (only 'Mish' is known)",
             Layer.LayerOneofCase.Softmax or Layer.LayerOneofCase.Add or Layer.LayerOneofCase.Multiply or Layer.LayerOneofCase.Min or Layer.LayerOneofCase.ReorganizeData => null,
             Layer.LayerOneofCase.None => "a layer type the runtime does not know",
@@ -56,15 +59,12 @@ internal static partial class Operations
             return "a convolution without a padding type";
         }
 
-        if (p.Weights is null || p.Weights.FloatValue.Count == 0)
-        {
-            return "a convolution without float32 weights";
-        }
-
         var k = Pair(p.KernelSize, 3);
         var groups = Math.Max(1, (int)p.NGroups);
+        var count = (long)(p.OutputChannels * p.KernelChannels * (ulong)k.H * (ulong)k.W);
         return k.H != k.W || Pair(p.DilationFactor, 1) is var d && d.H != d.W ? "a non-square convolution"
-            : (ulong)p.Weights.FloatValue.Count != p.OutputChannels * p.KernelChannels * (ulong)k.H * (ulong)k.W ? "a convolution whose weight count does not match its shape"
+            : WeightDecoder.Problem(p.Weights, count, (long)p.OutputChannels) is { } weights ? $"a convolution with {weights}"
+            : p.HasBias && WeightDecoder.Problem(p.Bias, (long)p.OutputChannels, 1) is { } bias ? $"a convolution with a bias of {bias}"
             : (int)p.OutputChannels % groups != 0 ? "a convolution whose output channels do not divide into its groups"
             : null;
     }
@@ -73,43 +73,32 @@ internal static partial class Operations
         v.Count == 2 ? ((int)v[0], (int)v[1]) : (fallback, fallback);
 
     /// <summary>
-    /// A convolution's weights and bias taken out of the message once per model: per group, the weights packed for the
-    /// matrix product (<see cref="PackedMatrix"/>), or as plain [C·k·k] filters for a depthwise convolution.
+    /// A convolution's weights and bias taken out of the message once per model (dequantized, see WeightDecoder):
+    /// per group, the weights packed for the matrix product (<see cref="PackedMatrix"/>), or as plain [C·k·k]
+    /// filters for a depthwise convolution.
     /// </summary>
     public sealed record ConvKernel(PackedMatrix[]? Groups, float[]? Depthwise, float[]? Bias)
     {
-        /// <summary>
-        /// The kernel of a convolution layer, read through <paramref name="scratch"/> (grown as needed); the message's
-        /// copy of the weights is then dropped.
-        /// </summary>
-        public static ConvKernel Take(ConvolutionLayerParams p, ref float[] scratch)
+        /// <summary>The kernel of a convolution layer; the message's copy of the weights is then dropped.</summary>
+        public static ConvKernel Take(ConvolutionLayerParams p)
         {
             var groups = Math.Max(1, (int)p.NGroups);
             var outC = (int)p.OutputChannels;
             var kdim = (int)p.KernelChannels * Pair(p.KernelSize, 3).H * Pair(p.KernelSize, 3).W;
-            var values = p.Weights.FloatValue;
-            var bias = p.HasBias && p.Bias is { } b ? b.FloatValue.ToArray() : null;
-            ConvKernel kernel;
-            if (IsDepthwise(p))
-            {
-                kernel = new ConvKernel(null, [.. values], bias);
-            }
-            else
-            {
-                if (scratch.Length < values.Count)
-                {
-                    scratch = new float[values.Count];
-                }
-
-                values.CopyTo(scratch, 0);
-                var w = scratch;
-                kernel = new ConvKernel([.. Enumerable.Range(0, groups).Select(g => PackedMatrix.Pack(w.AsSpan(g * (outC / groups) * kdim), outC / groups, kdim))], null, bias);
-            }
+            var w = WeightDecoder.Decode(p.Weights, outC * kdim, outC);
+            var bias = p.HasBias && p.Bias is { } b ? WeightDecoder.Decode(b, outC, 1) : null;
+            var kernel = IsDepthwise(p)
+                ? new ConvKernel(null, w, bias)
+                : new ConvKernel([.. Enumerable.Range(0, groups).Select(g => PackedMatrix.Pack(w.AsSpan(g * (outC / groups) * kdim), outC / groups, kdim))], null, bias);
 
             // RepeatedField.Clear keeps its array; a new WeightParams lets it go.
             p.Weights = new WeightParams();
             return kernel;
         }
+
+        /// <summary>The same kernel with every value passed through <paramref name="map"/> (e.g. rounded to half).</summary>
+        public ConvKernel Map(Func<float[], float[]> map) => new(
+            Groups?.Select(g => g.Map(map)).ToArray(), Depthwise is null ? null : map(Depthwise), Bias is null ? null : map(Bias));
     }
 
     private static bool IsDepthwise(ConvolutionLayerParams p) =>
@@ -149,6 +138,9 @@ internal static partial class Operations
         Layer.LayerOneofCase.ReorganizeData => Reorganize(layer.ReorganizeData, inputs[0]),
         Layer.LayerOneofCase.Slice => Slice(layer.Slice, inputs[0]),
         Layer.LayerOneofCase.Custom => MapSpans(inputs[0], ActivationKernels.Mish),
+        Layer.LayerOneofCase.Permute => Permute(layer.Permute, inputs[0]),
+        Layer.LayerOneofCase.Scale => Scale(layer.Name, layer.Scale, inputs[0]),
+        Layer.LayerOneofCase.Unary => Unary(layer.Unary, inputs[0]),
         _ => throw new InvalidOperationException($"unchecked layer {layer.Name}"),
     };
 

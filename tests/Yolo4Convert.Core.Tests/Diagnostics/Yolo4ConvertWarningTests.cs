@@ -33,4 +33,18 @@ public sealed class Yolo4ConvertWarningTests
 
         Assert.Equal(["warning: first", "warning: second"], log.Items.Select(w => w.ToString()));
     }
+
+    [Fact]
+    public void Add_ManyWarnings_KeepsTheFirstHundredAndCountsAll()
+    {
+        var log = new WarningLog();
+
+        for (var i = 0; i < 100_000; i++)
+        {
+            log.Add($"w{i}", null);
+        }
+
+        Assert.Equal((100, 100_000L), (log.Items.Count, log.Count));
+        Assert.Equal("warning: w99", log.Items[^1].ToString());
+    }
 }

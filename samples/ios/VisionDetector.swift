@@ -1,0 +1,61 @@
+// Running a model converted with `yolo4convert ... --nms` through Vision.
+// The model decodes its heads and runs per-class non-maximum suppression itself, so Vision returns finished
+// VNRecognizedObjectObservations: labels with confidences and a bounding box.
+import CoreGraphics
+import CoreML
+import Vision
+
+struct Detection {
+    let label: String
+    let confidence: Float
+    /// Normalised to the original image, origin at the top-left (UIKit's convention).
+    let box: CGRect
+}
+
+final class VisionDetector {
+    private let model: VNCoreMLModel
+    private let letterbox: Bool
+    private let inputSize: CGSize
+
+    init(url: URL) throws {
+        let mlModel = try MLModel(contentsOf: url, configuration: MLModelConfiguration())
+        model = try VNCoreMLModel(for: mlModel)
+        // Thresholds: the model's defaults (--iou / --confidence at conversion) unless overridden per request.
+        model.featureProvider = try MLDictionaryFeatureProvider(dictionary: [
+            "iouThreshold": MLFeatureValue(double: 0.45),
+            "confidenceThreshold": MLFeatureValue(double: 0.25),
+        ])
+        let metadata = mlModel.modelDescription.metadata[.creatorDefinedKey] as? [String: String] ?? [:]
+        letterbox = metadata["input.resize"] == "letterbox"
+        inputSize = CGSize(width: Double(metadata["input.width"] ?? "") ?? 416, height: Double(metadata["input.height"] ?? "") ?? 416)
+    }
+
+    func detect(_ image: CGImage, completion: @escaping ([Detection]) -> Void) throws {
+        let imageSize = CGSize(width: image.width, height: image.height)
+        let request = VNCoreMLRequest(model: model) { [letterbox, inputSize] request, _ in
+            let observations = request.results as? [VNRecognizedObjectObservation] ?? []
+            completion(observations.compactMap { observation in
+                guard let best = observation.labels.first else { return nil }
+                // Vision's boundingBox is normalised with the origin at the lower-left: flip y for UIKit.
+                var box = observation.boundingBox
+                box.origin.y = 1 - box.origin.y - box.height
+                if letterbox { box = VisionDetector.undoLetterbox(box, image: imageSize, input: inputSize) }
+                return Detection(label: best.identifier, confidence: best.confidence, box: box)
+            })
+        }
+        // Darknet stretches the image to the network size (input.resize = stretch) unless the cfg sets
+        // letter_box=1; .scaleFit letterboxes (its bars are not Darknet's grey 0.5) and the boxes then are
+        // relative to the letterboxed square, which undoLetterbox maps back to the image.
+        request.imageCropAndScaleOption = letterbox ? .scaleFit : .scaleFill
+        try VNImageRequestHandler(cgImage: image).perform([request])
+    }
+
+    /// Maps a box from the letterboxed network input back to the original image (Darknet's correct_yolo_boxes).
+    static func undoLetterbox(_ box: CGRect, image: CGSize, input: CGSize) -> CGRect {
+        let scale = min(input.width / image.width, input.height / image.height)
+        let used = CGSize(width: image.width * scale / input.width, height: image.height * scale / input.height)
+        let pad = CGPoint(x: (1 - used.width) / 2, y: (1 - used.height) / 2)
+        return CGRect(x: (box.minX - pad.x) / used.width, y: (box.minY - pad.y) / used.height,
+                      width: box.width / used.width, height: box.height / used.height)
+    }
+}

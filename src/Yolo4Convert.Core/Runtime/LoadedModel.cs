@@ -1,0 +1,66 @@
+using CoreML.Specification;
+using Google.Protobuf;
+using Yolo4Convert.Diagnostics;
+
+namespace Yolo4Convert.Runtime;
+
+/// <summary>A loaded .mlmodel: either a raw-head NeuralNetwork or a detector pipeline (written with --nms).</summary>
+public sealed class LoadedModel
+{
+    private LoadedModel(CoreMLRuntime? network, PipelineRuntime? pipeline)
+    {
+        Network = network;
+        Pipeline = pipeline;
+    }
+
+    /// <summary>The NeuralNetwork model, or null for a pipeline.</summary>
+    public CoreMLRuntime? Network { get; }
+
+    /// <summary>The detector pipeline, or null for a NeuralNetwork model.</summary>
+    public PipelineRuntime? Pipeline { get; }
+
+    /// <summary>The image input and metadata of either kind.</summary>
+    public ModelInfo Info => Pipeline?.Info ?? Network!.Info;
+
+    /// <summary>The coarsest format of the stored convolution weights (fp32, fp16, linear8, lutN).</summary>
+    public string StoredWeights => Pipeline?.StoredWeights ?? Network!.StoredWeights;
+
+    /// <summary>Parses a model and prepares the runtime of its kind.</summary>
+    public static LoadedModel Load(Stream stream, string fileName)
+    {
+        // Read layer by layer: a NeuralNetwork model's convolution weights are packed as they come and held once.
+        var kernels = new KernelExtractor();
+        var model = CoreMLRuntime.Read(stream, fileName, kernels);
+        return model.TypeCase == Model.TypeOneofCase.Pipeline
+            ? new LoadedModel(null, PipelineRuntime.FromModel(model, fileName))
+            : new LoadedModel(CoreMLRuntime.ForStage(model, fileName, kernels), null);
+    }
+
+    /// <summary>Loads a model file.</summary>
+    public static LoadedModel Load(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Load(stream, path);
+    }
+
+    internal static Model Parse(Stream stream, string fileName)
+    {
+        Model model;
+        try
+        {
+            model = Model.Parser.ParseFrom(stream);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new DarknetFormatException($"the file is not a valid .mlmodel ({ex.Message}).", new SourceLocation(fileName),
+                "pass a .mlmodel written by yolo4convert or coremltools.");
+        }
+
+        if (model.SpecificationVersion <= 0)
+        {
+            throw new DarknetFormatException("the model has no specificationVersion; this is not a Core ML model.", new SourceLocation(fileName));
+        }
+
+        return model;
+    }
+}
