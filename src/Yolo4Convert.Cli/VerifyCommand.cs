@@ -6,6 +6,7 @@ using Yolo4Convert.Detection;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Numerics;
+using Yolo4Convert.Passes;
 using Yolo4Convert.Reference;
 using Yolo4Convert.Runtime;
 
@@ -67,6 +68,10 @@ internal static class VerifyCommand
             var scaled = new Tensor(pixels.Shape, [.. pixels.Data.Select(v => v / 255f)]);
             var reference = DarknetReference.Forward(weighted, shaped, scaled);
             var referenceSeconds = watch.Elapsed.TotalSeconds;
+
+            // The passes run one after the other: only the reference's heads stay while the model runs.
+            weighted = null;
+            GC.Collect();
             var expected = VerifyComparison.ReferenceDetections(info, reference, scoreThreshold);
 
             var runs = new List<VerifyRun>();
