@@ -37,6 +37,7 @@ internal static class ConvertCommand
         var license = new Option<string?>("--license") { Description = "Metadata: licence." };
         var description = new Option<string?>("--description") { Description = "Metadata: short description." };
         var size = CommonOptions.Size();
+        var precision = new PrecisionOptions();
         var json = CommonOptions.JsonOutput();
         var nmsOptions = new NmsCommandOptions();
         var strict = WarningOutput.Strict();
@@ -45,7 +46,7 @@ internal static class ConvertCommand
             root.Arguments.Add(a);
         }
 
-        foreach (var o in new Option[] { keras, mish, names, inputName, outputNames, size, author, license, description, json, strict }.Concat(nmsOptions.All))
+        foreach (var o in new Option[] { keras, mish, names, inputName, outputNames, size, author, license, description, json, strict }.Concat(nmsOptions.All).Concat(precision.All))
         {
             root.Options.Add(o);
         }
@@ -60,6 +61,7 @@ internal static class ConvertCommand
                 throw new UsageException($"OUTPUT '{outputFile.Name}' should end in .mlmodel (Core ML) or .h5 (Keras).");
             }
 
+            precision.CheckApplies(parse, kerasOnly);
             if (kerasOnly && parse.GetValue(keras) is not null)
             {
                 throw new UsageException($"OUTPUT '{outputFile.Name}' is already the Keras file; --keras is for writing a .h5 beside a .mlmodel OUTPUT.");
@@ -82,7 +84,7 @@ internal static class ConvertCommand
             var warnings = WarningOutput.Log(parse, strict);
             var (shaped, weighted) = WarningOutput.Read(parse, warnings, () => DarknetReader.Read(cfgFile.ToString(), weightsFile.ToString(), width, height, warnings));
             var defaults = new CoreMLWriterOptions();
-            var options = new CoreMLWriterOptions
+            var options = precision.Apply(parse, new CoreMLWriterOptions
             {
                 Author = parse.GetValue(author) ?? defaults.Author,
                 License = parse.GetValue(license) ?? defaults.License,
@@ -98,7 +100,7 @@ internal static class ConvertCommand
                     ["source.weights.version"] = $"{weighted.Header.Major}.{weighted.Header.Minor}.{weighted.Header.Revision}",
                     ["source.weights.seen"] = weighted.Header.Seen.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 },
-            };
+            });
             CoreMLWriter writer;
             IReadOnlyList<HeadDescription> heads;
             PipelineWriter? pipelineWriter;
@@ -151,6 +153,12 @@ internal static class ConvertCommand
                             confidenceThreshold = nms.ConfidenceThreshold,
                             labels = pipeline.Labels,
                         },
+                        weights = new
+                        {
+                            precision = PrecisionOptions.Format(options.Precision),
+                            quantization = options.Quantization.ToString().ToLowerInvariant(),
+                            keptInFloat = result.Weights?.KeptInFloat(options.Quantization).Select(l => new { layer = l.LayerName, weights = l.Weights, format = l.Format }),
+                        },
                     },
                     keras = kerasResult is null ? null : new
                     {
@@ -180,8 +188,15 @@ internal static class ConvertCommand
                     var custom = result.CustomLayerCount > 0 ? $" ({result.CustomLayerCount} '{options.MishClassName}' custom)" : string.Empty;
                     stdout.WriteLine(
                         $"wrote {outputFile}: {shaped.Network.Layers.Length} Darknet layers -> {result.LayerCount} Core ML layers{custom}, " +
-                        $"spec {pipeline?.SpecificationVersion ?? result.SpecificationVersion} ({OsFor(pipeline?.SpecificationVersion ?? result.SpecificationVersion)}), {CommonOptions.Mb(Size(outputFile))}, " +
+                        $"spec {pipeline?.SpecificationVersion ?? result.SpecificationVersion} ({OsFor(pipeline?.SpecificationVersion ?? result.SpecificationVersion)}), {CommonOptions.Mb(Size(outputFile))}{PrecisionOptions.Summary(options, result.Weights)}, " +
                         $"{(pipeline is null ? "outputs " + outputsText : NmsCommandOptions.Describe(pipeline))}, {CommonOptions.F(seconds, "0.00")} s");
+                    if (parse.GetValue(CommandRunner.Verbose))
+                    {
+                        foreach (var line in PrecisionOptions.VerboseLines(options, result.Weights))
+                        {
+                            stdout.WriteLine(line);
+                        }
+                    }
                 }
             }
 

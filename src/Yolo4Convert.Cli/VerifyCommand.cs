@@ -6,6 +6,7 @@ using Yolo4Convert.Detection;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Numerics;
+using Yolo4Convert.Passes;
 using Yolo4Convert.Reference;
 using Yolo4Convert.Runtime;
 
@@ -20,17 +21,29 @@ internal static class VerifyCommand
         var weights = new Argument<FileInfo>("WEIGHTS") { Description = "The Darknet .weights the model was converted from." };
         var model = new Argument<FileInfo>("MODEL") { Description = "The .mlmodel to check." };
         var image = new Option<FileInfo?>("--image") { Description = "Image to run both on (stretched to the input size); default: a fixed synthetic pattern." };
-        var tolerance = CommonOptions.Number("--tolerance", 1e-4, 0, 1, false, false,
-            "Largest allowed |model − reference| per head, relative to the head's largest magnitude.", "1e-4");
+        // 0 (not accepted on the command line) stands for "the default of the stored weights and precision".
+        var tolerance = CommonOptions.Number("--tolerance", 0.0, 0, 1, false, false,
+            "Largest allowed |model − reference| per head, relative to the head's largest magnitude. Default by the coarser of the stored weights and --precision: 1e-4 (fp32), 2e-2 (fp16), 5e-2 (linear8), 0.1 (8-bit table), 0.25 (6-bit), 0.5 (4-bit).", "1e-4");
+        var precision = new Option<string>("--precision")
+        {
+            Description = "'fp32' (default) runs the model in float32; 'fp16' also runs it with every layer's output, the input and the weights rounded to half precision, as the GPU and the Neural Engine do, and checks that run.",
+            DefaultValueFactory = _ => "fp32",
+        };
+        precision.AcceptOnlyFromAmong("fp32", "fp16");
+        var threshold = CommonOptions.Number("--threshold", 0.5f, 0, 1, false, false,
+            "Class probability above which a reference detection must also be found by the model (the model's own threshold is 0.1 lower).", "0.5");
+        var minIou = CommonOptions.Number("--min-iou", 0f, 0, 1, false, true,
+            "Smallest IoU of a model box with the reference box of the same class to count as found. Default 0.9 (fp32, fp16), 0.8 (8-bit), 0.5 (6- and 4-bit).", "0.9");
         var json = CommonOptions.JsonOutput();
         var strict = WarningOutput.Strict();
-        var command = new Command("verify", "Run the model with the built-in Core ML runtime and an independent Darknet-semantics forward pass of CFG + WEIGHTS, and report per head the largest absolute and relative difference. Exits 6 when a head differs by more than --tolerance.")
+        var command = new Command("verify", "Run the model with the built-in Core ML runtime and an independent Darknet-semantics forward pass of CFG + WEIGHTS; report per head the largest absolute and relative difference, and whether the model finds every detection the reference finds (same class, IoU, after NMS). Exits 6 when a head differs by more than --tolerance or a detection is missing.")
         {
-            cfg, weights, model, image, tolerance, json, strict,
+            cfg, weights, model, image, tolerance, precision, threshold, minIou, json, strict,
         };
         command.SetAction(parse => CommandRunner.Run(parse, stdout =>
         {
-            var limit = parse.GetValue(tolerance);
+            var compute = parse.GetValue(precision) == "fp16" ? ComputePrecision.Fp16 : ComputePrecision.Fp32;
+            var scoreThreshold = parse.GetValue(threshold);
 
             using var progress = ProgressLine.Start(parse.InvocationConfiguration.Error, parse.GetValue(json), "verify");
             progress.Step("reading the model, cfg and weights");
@@ -39,6 +52,9 @@ internal static class VerifyCommand
 
             // A detector pipeline's raw heads are internal blobs of its decoder stage, named in the metadata.
             var headNames = loaded.Pipeline is null ? [.. info.Outputs.Select(o => o.Name)] : HeadSpec.FromMetadata(info).Select(h => h.OutputName).ToList();
+            var (defaultTolerance, defaultIou) = VerifyComparison.Defaults(loaded.StoredWeights, compute);
+            var limit = parse.GetValue(tolerance) is > 0 and var t ? t : defaultTolerance;
+            var iouLimit = parse.GetValue(minIou) is > 0 and var m ? m : defaultIou;
             var warnings = WarningOutput.Log(parse, strict);
             var (shaped, weighted) = WarningOutput.Read(parse, warnings,
                 () => DarknetReader.Read(parse.GetRequiredValue(cfg).ToString(), parse.GetRequiredValue(weights).ToString(), info.Width, info.Height, warnings));
@@ -48,56 +64,54 @@ internal static class VerifyCommand
                 : Pattern(channels, info.Height, info.Width);
 
             var watch = Stopwatch.StartNew();
-            progress.Step("running the model");
-            var outputs = loaded.Pipeline is { } pipeline ? pipeline.Run(pixels, keep: headNames).Decoded : loaded.Network!.Run(pixels);
-            var modelSeconds = watch.Elapsed.TotalSeconds;
-            watch.Restart();
             progress.Step("running the Darknet reference");
             var scaled = new Tensor(pixels.Shape, [.. pixels.Data.Select(v => v / 255f)]);
             var reference = DarknetReference.Forward(weighted, shaped, scaled);
             var referenceSeconds = watch.Elapsed.TotalSeconds;
 
-            var rows = new List<(string Head, int Layer, TensorShape Shape, double Abs, double Rel, HeadDifference Diff)>();
-            foreach (var name in headNames)
+            // The passes run one after the other: only the reference's heads stay while the model runs.
+            weighted = null;
+            GC.Collect();
+            var expected = VerifyComparison.ReferenceDetections(info, reference, scoreThreshold);
+
+            var runs = new List<VerifyRun>();
+            PipelineCheck.Result? decoded = null;
+            foreach (var p in compute == ComputePrecision.Fp16 ? new[] { ComputePrecision.Fp32, ComputePrecision.Fp16 } : [ComputePrecision.Fp32])
             {
-                var layer = info.UserDefined.TryGetValue($"head.{name}.layer", out var l) && int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed
-                    : throw new DarknetFormatException($"the model's metadata does not say which layer output '{Echo.Of(name)}' comes from (key 'head.{Echo.Of(name)}.layer' missing or not a number).", null,
-                        "verify works on models written by yolo4convert.");
-                if (!reference.TryGetValue(layer, out var expected))
-                {
-                    throw new DarknetFormatException($"output '{name}' is said to feed layer {layer}, which is no detection head of the cfg.", null,
-                        "pass the cfg the model was converted from.");
-                }
-
-                var actual = outputs[name];
-                if (actual.Shape != expected.Shape)
-                {
-                    throw new DarknetFormatException($"output '{name}' is {actual.Shape} but the cfg's head {layer} is {expected.Shape}.", null,
-                        "pass the cfg the model was converted from.");
-                }
-
-                var diff = HeadDifference.Of(actual, expected);
-                rows.Add((name, layer, actual.Shape, diff.MaxAbsolute, diff.MaxRelative, diff));
+                watch.Restart();
+                progress.Step(p == ComputePrecision.Fp16 ? "running the model in emulated half precision" : "running the model");
+                var outputs = loaded.Pipeline is { } pipeline ? pipeline.Run(pixels, keep: headNames, precision: p).Decoded : loaded.Network!.Run(pixels, p);
+                var seconds = watch.Elapsed.TotalSeconds;
+                decoded = loaded.Pipeline is null ? null : PipelineCheck.Compare(loaded.Pipeline, outputs, reference);
+                runs.Add(new VerifyRun(p, VerifyComparison.HeadErrors(info, headNames, outputs, reference),
+                    VerifyComparison.Agreement(info, outputs, expected, scoreThreshold, iouLimit), seconds));
             }
 
-            var decoded = loaded.Pipeline is null ? null : PipelineCheck.Compare(loaded.Pipeline, outputs, reference);
             progress.Dispose();
-            var worst = Math.Max(rows.Max(r => r.Rel), decoded?.Difference.Worst ?? 0);
-            var ok = worst <= limit && !rows.Any(r => r.Diff.HasNonFinite);
-            var broken = rows.Where(r => r.Diff.HasNonFinite).ToList();
+            var checkedRun = runs[^1];
+            var worst = Math.Max(checkedRun.Worst, decoded?.Difference.Worst ?? 0);
+            var ok = worst <= limit && checkedRun.Detections.AllFound && !checkedRun.HasNonFinite;
+            var broken = checkedRun.Heads.Where(r => r.Diff.HasNonFinite).ToList();
             if (broken.Count > 0)
             {
                 parse.InvocationConfiguration.Error.WriteLine(
-                    $"error: {broken.Count} head{(broken.Count == 1 ? string.Empty : "s")} hold NaN/Inf values: "
+                    $"error: {broken.Count} head{(broken.Count == 1 ? string.Empty : "s")} hold NaN/Inf values{(checkedRun.Precision == ComputePrecision.Fp16 ? " in half precision" : string.Empty)}: "
                     + string.Join("; ", broken.Select(r => $"{r.Head} (layer {r.Layer}) {r.Diff.NonFiniteActual:N0} of {r.Shape.Count:N0} in the model, {r.Diff.NonFiniteExpected:N0} in the Darknet reference"))
                     + ". Hint: check the weights for NaN/Inf with 'yolo4convert inspect CFG WEIGHTS'.");
             }
-
+            var modelSeconds = runs[0].Seconds;
             if (parse.GetValue(json))
             {
+                object Heads(VerifyRun r) => r.Heads.Select(h => new { name = h.Head, layer = h.Layer, shape = new[] { h.Shape.C, h.Shape.H, h.Shape.W }, maxAbsoluteError = h.Abs, maxRelativeError = h.Rel, nonFiniteModel = h.Diff.NonFiniteActual, nonFiniteReference = h.Diff.NonFiniteExpected });
+                object Detections(VerifyRun r) => new
+                {
+                    found = r.Detections.Found,
+                    worstIou = Finite(r.Detections.WorstIou),
+                    missing = r.Detections.Matches.Where(m => m.Model is null).Select(m => new { classId = m.Reference.ClassId, confidence = Finite(m.Reference.Confidence), x = Finite(m.Reference.X), y = Finite(m.Reference.Y), width = Finite(m.Reference.Width), height = Finite(m.Reference.Height), bestIou = Finite(m.Iou) }),
+                };
                 stdout.WriteLine(Json.Serialize(new
                 {
-                    heads = rows.Select(r => new { name = r.Head, layer = r.Layer, shape = new[] { r.Shape.C, r.Shape.H, r.Shape.W }, maxAbsoluteError = r.Abs, maxRelativeError = r.Rel, nonFiniteModel = r.Diff.NonFiniteActual, nonFiniteReference = r.Diff.NonFiniteExpected }),
+                    heads = Heads(checkedRun),
                     decoded = decoded is null ? null : new
                     {
                         boxes = decoded.Boxes,
@@ -110,30 +124,45 @@ internal static class VerifyCommand
                     ok,
                     modelSeconds,
                     referenceSeconds,
+                    precision = checkedRun.Name,
+                    storedWeights = loaded.StoredWeights,
+                    detections = new { threshold = scoreThreshold, modelThreshold = Math.Max(0f, scoreThreshold - VerifyComparison.ScoreSlack), minIou = iouLimit, reference = expected.Count, found = checkedRun.Detections.Found, allFound = checkedRun.Detections.AllFound },
+                    runs = runs.Select(r => new { precision = r.Name, heads = Heads(r), worstRelativeError = r.Worst, detections = Detections(r), seconds = r.Seconds }),
                 }));
             }
             else
             {
-                stdout.WriteLine($"model run {CommonOptions.F(modelSeconds, "0.00")} s, Darknet reference {CommonOptions.F(referenceSeconds, "0.00")} s, input {info.Width}x{info.Height}");
-                foreach (var r in rows)
+                var fp16 = runs.Count > 1 ? runs[1] : null;
+                stdout.WriteLine($"model run {CommonOptions.F(modelSeconds, "0.00")} s, Darknet reference {CommonOptions.F(referenceSeconds, "0.00")} s, input {info.Width}x{info.Height}" +
+                    (loaded.StoredWeights == "fp32" && fp16 is null ? string.Empty : $", stored weights {loaded.StoredWeights}") +
+                    (fp16 is null ? string.Empty : $", fp16 emulation {CommonOptions.F(fp16.Seconds, "0.00")} s"));
+                for (var i = 0; i < runs[0].Heads.Count; i++)
                 {
-                    stdout.WriteLine($"{r.Head} (layer {r.Layer}, {r.Shape}): max abs error {r.Abs.ToString("E2", CultureInfo.InvariantCulture)}, max rel error {r.Rel.ToString("E2", CultureInfo.InvariantCulture)}{(r.Diff.HasNonFinite ? $", NaN/Inf: {r.Diff.NonFiniteActual:N0} in the model, {r.Diff.NonFiniteExpected:N0} in the reference" : string.Empty)}");
+                    var r = runs[0].Heads[i];
+                    var line = $"{r.Head} (layer {r.Layer}, {r.Shape}): max abs error {VerifyComparison.E(r.Abs)}, max rel error {VerifyComparison.E(r.Rel)}{VerifyComparison.NonFinite(r)}";
+                    stdout.WriteLine(fp16 is null ? line : $"{line}; fp16 compute: max abs error {VerifyComparison.E(fp16.Heads[i].Abs)}, max rel error {VerifyComparison.E(fp16.Heads[i].Rel)}{VerifyComparison.NonFinite(fp16.Heads[i])}");
                 }
 
                 if (decoded is not null)
                 {
                     stdout.WriteLine(
-                        $"decoded {decoded.Boxes} boxes before NMS vs Darknet's decode of the reference heads: max confidence error {decoded.Difference.Confidence.ToString("E2", CultureInfo.InvariantCulture)}, " +
-                        $"max x/y error {decoded.Difference.Center.ToString("E2", CultureInfo.InvariantCulture)}, max w/h relative error {decoded.Difference.Size.ToString("E2", CultureInfo.InvariantCulture)}");
+                        $"decoded {decoded.Boxes} boxes before NMS vs Darknet's decode of the reference heads{(fp16 is null ? string.Empty : " (fp16 compute)")}: max confidence error {VerifyComparison.E(decoded.Difference.Confidence)}, " +
+                        $"max x/y error {VerifyComparison.E(decoded.Difference.Center)}, max w/h relative error {VerifyComparison.E(decoded.Difference.Size)}");
                 }
 
-                stdout.WriteLine($"worst relative error {worst.ToString("E2", CultureInfo.InvariantCulture)} (tolerance {limit.ToString("E0", CultureInfo.InvariantCulture)}): {(ok ? "ok" : "FAIL")}");
+                stdout.WriteLine($"detections (class probability > {CommonOptions.F(scoreThreshold, "0.##")}, NMS {CommonOptions.F(VerifyComparison.NmsIou, "0.##")}): reference {expected.Count}, " +
+                    $"model {VerifyComparison.Describe(runs[0].Detections)}" + (fp16 is null ? string.Empty : $"; fp16 compute {VerifyComparison.Describe(fp16.Detections)}") +
+                    $" (same class, IoU >= {CommonOptions.F(iouLimit, "0.0#")}, model threshold {CommonOptions.F(Math.Max(0f, scoreThreshold - VerifyComparison.ScoreSlack), "0.0#")})");
+                stdout.WriteLine($"worst relative error {VerifyComparison.E(worst)} ({(fp16 is null ? string.Empty : "fp16 compute, ")}tolerance {VerifyComparison.E(limit, VerifyComparison.E(limit, "E0") == VerifyComparison.E(limit, "E1").Replace(".0E", "E", StringComparison.Ordinal) ? "E0" : "E1")}){(checkedRun.Detections.AllFound ? string.Empty : ", detections missing")}: {(ok ? "ok" : "FAIL")}");
             }
 
             return ok ? ExitCodes.Ok : ExitCodes.Mismatch;
         }));
         return command;
     }
+
+    // JSON has no NaN or infinity: a broken head's boxes report null there.
+    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 
     // A fixed, image-like test pattern (0..255) so runs are repeatable without an image file.
     private static Tensor Pattern(int channels, int height, int width)

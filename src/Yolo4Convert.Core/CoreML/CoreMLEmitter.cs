@@ -1,4 +1,5 @@
 using CoreML.Specification;
+using Yolo4Convert.CoreML.Precision;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Passes;
@@ -27,9 +28,13 @@ internal sealed class CoreMLEmitter
         _options = options;
         _headOutputs = headOutputs;
         _blobs = new string[shaped.Network.Layers.Length];
+        Weights = WeightEncoding.From(options);
     }
 
     public int CustomLayers { get; private set; }
+
+    /// <summary>How convolution weights are stored; it records every layer it encodes.</summary>
+    public WeightEncoding Weights { get; }
 
     public NeuralNetwork Emit()
     {
@@ -114,19 +119,11 @@ internal sealed class CoreMLEmitter
             KernelChannels = (ulong)(input.C / c.Groups),
             NGroups = (ulong)c.Groups,
             HasBias = true,
-            Weights = new WeightParams(),
-            Bias = new WeightParams(),
         };
+        (p.Weights, p.Bias) = Weights.Encode(name + "conv", kernel, bias);
         p.KernelSize.Add([(ulong)c.Size, (ulong)c.Size]);
         p.Stride.Add([(ulong)c.StrideY, (ulong)c.StrideX]);
         p.DilationFactor.Add([(ulong)c.Dilation, (ulong)c.Dilation]);
-        p.Weights.FloatValue.Capacity = kernel.Length;
-        foreach (var v in kernel)
-        {
-            p.Weights.FloatValue.Add(v);
-        }
-
-        p.Bias.FloatValue.AddRange(bias);
         if (_options.NaiveSamePadding && c.Padding > 0)
         {
             p.Same = new SamePadding();

@@ -8,7 +8,11 @@ using Yolo4Convert.Passes;
 namespace Yolo4Convert.CoreML;
 
 /// <summary>What a write produced.</summary>
-public sealed record CoreMLWriteResult(int SpecificationVersion, int LayerCount, int CustomLayerCount, IReadOnlyList<HeadDescription> Heads);
+public sealed record CoreMLWriteResult(int SpecificationVersion, int LayerCount, int CustomLayerCount, IReadOnlyList<HeadDescription> Heads)
+{
+    /// <summary>How each convolution's weights were stored (float32, float16, quantized).</summary>
+    public WeightEncodingReport? Weights { get; init; }
+}
 
 /// <summary>One detection head of a written model: its output name, raw tensor shape and decoding parameters.</summary>
 public sealed record HeadDescription(string OutputName, HeadLayer Layer, TensorShape Shape, int Stride);
@@ -29,6 +33,11 @@ public sealed class CoreMLWriter
         if (string.IsNullOrWhiteSpace(_options.InputName))
         {
             throw new ArgumentException("the input name must not be empty", nameof(options));
+        }
+
+        if (_options.MinimumQuantizedWeights < 0)
+        {
+            throw new ArgumentException("the quantization threshold must not be negative", nameof(options));
         }
 
         if (string.IsNullOrWhiteSpace(_options.MishClassName))
@@ -104,8 +113,10 @@ public sealed class CoreMLWriter
             Scaler = new NeuralNetworkImageScaler { ChannelScale = 1f / 255f },
         });
 
-        // Custom layers arrived with specification version 2 (iOS 11.2); everything else we emit is version 1.
-        var version = emitter.CustomLayers > 0 ? 2 : 1;
+        // Custom layers and float16 weights arrived with specification version 2 (iOS 11.2), quantized weights
+        // with 3 (iOS 12); everything else we emit is version 1.
+        var weights = emitter.Weights.Report;
+        var version = Math.Max(emitter.CustomLayers > 0 ? 2 : 1, weights.SpecificationVersion);
         var description = new ModelDescription { Metadata = Metadata(shaped, heads) };
         description.Input.Add(new FeatureDescription
         {
@@ -134,7 +145,7 @@ public sealed class CoreMLWriter
         }
 
         var model = new Model { SpecificationVersion = version, Description = description, NeuralNetwork = nn };
-        return (model, new CoreMLWriteResult(version, nn.Layers.Count, emitter.CustomLayers, heads));
+        return (model, new CoreMLWriteResult(version, nn.Layers.Count, emitter.CustomLayers, heads) { Weights = weights });
     }
 
     private Metadata Metadata(ShapedNetwork shaped, IReadOnlyList<HeadDescription> heads)

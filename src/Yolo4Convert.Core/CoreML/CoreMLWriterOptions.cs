@@ -46,6 +46,15 @@ public sealed record CoreMLWriterOptions
     /// <summary>Extra metadata written to userDefined, e.g. the source file names.</summary>
     public IReadOnlyDictionary<string, string>? UserDefined { get; init; }
 
+    /// <summary>Float format of the weights and biases that are not quantized (see CoreML/Precision).</summary>
+    public WeightPrecision Precision { get; init; } = WeightPrecision.Fp32;
+
+    /// <summary>Quantization of convolution kernels; biases always stay in float.</summary>
+    public WeightQuantization Quantization { get; init; } = WeightQuantization.None;
+
+    /// <summary>Kernels with fewer weights than this stay in float when quantizing.</summary>
+    public int MinimumQuantizedWeights { get; init; } = 4096;
+
     /// <summary>Batch-norm epsilon. Darknet's is 1e-5; other values exist only to prove that tests catch them.</summary>
     internal double BatchNormEpsilon { get; init; } = 1e-5;
 

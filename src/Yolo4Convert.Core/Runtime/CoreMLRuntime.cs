@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using CoreML.Specification;
 using Google.Protobuf;
+using Yolo4Convert.CoreML.Precision;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Numerics;
@@ -17,10 +18,12 @@ public sealed class CoreMLRuntime
 {
     private readonly NeuralNetwork _network;
     private readonly NeuralNetworkImageScaler _scaler;
-    private readonly Dictionary<string, int> _lastUse = new(StringComparer.Ordinal);
+    private readonly LivenessPlan _liveness;
+    private TensorPool? _pool;
     private readonly Operations.ConvKernel?[] _kernels;
+    private readonly Lazy<Operations.ConvKernel?[]> _halfKernels;
 
-    private CoreMLRuntime(Model model, string fileName)
+    private CoreMLRuntime(Model model, string fileName, KernelExtractor kernels)
     {
         if (model.TypeCase != Model.TypeOneofCase.NeuralNetwork)
         {
@@ -74,16 +77,14 @@ public sealed class CoreMLRuntime
         _kernels = new Operations.ConvKernel?[_network.Layers.Count];
         for (var i = 0; i < _network.Layers.Count; i++)
         {
-            var layer = _network.Layers[i];
-            Operations.Check(layer);
-            _kernels[i] = Operations.ConvKernel.For(layer);
-            foreach (var name in layer.Input)
-            {
-                _lastUse[name] = i;
-            }
+            _kernels[i] = kernels.KernelOf(_network.Layers[i]);
         }
 
+        StoredWeights = WeightDecoder.Coarsest(_network.Layers.Where(l => l.LayerCase == NeuralNetworkLayer.LayerOneofCase.Convolution)
+            .Select(kernels.FormatOf));
+        _halfKernels = new(() => [.. _kernels.Select(k => k?.Map(Half))]);
         BlobShapes = CoreMLModelValidator.Validate(_network, Info, fileName);
+        _liveness = LivenessPlan.For(_network.Layers, Info.Outputs.Select(o => o.Name));
     }
 
     /// <summary>The model's interface and metadata.</summary>
@@ -92,13 +93,26 @@ public sealed class CoreMLRuntime
     /// <summary>The shape of every blob as the validator inferred it (null where it could not follow).</summary>
     internal IReadOnlyDictionary<string, TensorShape?> BlobShapes { get; }
 
+    /// <summary>The coarsest format of the stored convolution weights: fp32, fp16, linear8 or lutN (a lookup table of N-bit indices).</summary>
+    public string StoredWeights { get; }
+
     /// <summary>Loads a model written by yolo4convert (or any model using the same layer subset).</summary>
     public static CoreMLRuntime Load(Stream stream, string fileName)
+    {
+        var kernels = new KernelExtractor();
+        return new CoreMLRuntime(Read(stream, fileName, kernels), fileName, kernels);
+    }
+
+    /// <summary>
+    /// Reads a model layer by layer, <paramref name="kernels"/> taking each convolution's weights as it comes
+    /// (<see cref="ModelStreamReader"/>), and checks that it is a Core ML model.
+    /// </summary>
+    internal static Model Read(Stream stream, string fileName, KernelExtractor kernels)
     {
         Model model;
         try
         {
-            model = Model.Parser.ParseFrom(stream);
+            model = ModelStreamReader.Read(stream, fileName, kernels.Take);
         }
         catch (InvalidProtocolBufferException ex)
         {
@@ -111,7 +125,7 @@ public sealed class CoreMLRuntime
             throw new DarknetFormatException("the model has no specificationVersion; this is not a Core ML model.", new SourceLocation(fileName));
         }
 
-        return new CoreMLRuntime(model, fileName);
+        return model;
     }
 
     /// <summary>Loads a model from a file.</summary>
@@ -124,11 +138,12 @@ public sealed class CoreMLRuntime
     /// <summary>
     /// Runs the model on an image given as pixel values 0..255, RGB (or gray), CHW, already at the input size.
     /// The model's preprocessing (channel scale and biases) is applied here, as Core ML does.
+    /// With <see cref="ComputePrecision.Fp16"/> the input, weights and every layer's output are rounded to half.
     /// </summary>
-    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels) => Run(pixels, []);
+    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, ComputePrecision precision = ComputePrecision.Fp32) => Run(pixels, [], precision);
 
     /// <summary>Runs the model and also returns the internal blobs named in <paramref name="keep"/> (e.g. raw heads).</summary>
-    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, IReadOnlyCollection<string> keep)
+    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, IReadOnlyCollection<string> keep, ComputePrecision precision = ComputePrecision.Fp32)
     {
         ArgumentNullException.ThrowIfNull(keep);
         ArgumentNullException.ThrowIfNull(pixels);
@@ -138,20 +153,21 @@ public sealed class CoreMLRuntime
             throw new ArgumentException($"the image is {pixels.Shape}; the model wants {channels}x{Info.Height}x{Info.Width}", nameof(pixels));
         }
 
-        var blobs = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [Info.InputName] = Preprocess(pixels) };
-        var outputs = Info.Outputs.Select(o => o.Name).Concat(keep).ToHashSet(StringComparer.Ordinal);
-        for (var i = 0; i < _network.Layers.Count; i++)
+        var half = precision == ComputePrecision.Fp16;
+        var kernels = half ? _halfKernels.Value : _kernels;
+        // The buffers of the previous run are reused; a concurrent run gets a pool of its own.
+        var pool = Interlocked.Exchange(ref _pool, null) ?? new TensorPool();
+        var kept = keep.ToHashSet(StringComparer.Ordinal);
+        var blobs = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [Info.InputName] = RoundIf(half, Preprocess(pixels)) };
+        using (Operations.UsePool(pool))
         {
-            var layer = _network.Layers[i];
-            var inputs = layer.Input.Select(n => blobs.TryGetValue(n, out var t) ? t
-                : throw new DarknetFormatException($"layer '{layer.Name}' reads blob '{n}', which no earlier layer produces.", null)).ToArray();
-            blobs[layer.Output[0]] = Operations.Run(layer, inputs, _kernels[i]);
-            foreach (var name in layer.Input)
+            for (var i = 0; i < _network.Layers.Count; i++)
             {
-                if (_lastUse[name] == i && !outputs.Contains(name))
-                {
-                    blobs.Remove(name);
-                }
+                var layer = _network.Layers[i];
+                var inputs = layer.Input.Select(n => blobs.TryGetValue(n, out var t) ? t
+                    : throw new DarknetFormatException($"layer '{layer.Name}' reads blob '{n}', which no earlier layer produces.", null)).ToArray();
+                blobs[layer.Output[0]] = RoundIf(half, Operations.Run(layer, inputs, kernels[i]));
+                Release(blobs, _liveness.ReleaseAfter[i].Where(n => !kept.Contains(n)), pool);
             }
         }
 
@@ -174,11 +190,45 @@ public sealed class CoreMLRuntime
                 : throw new DarknetFormatException($"the model has no blob named '{name}'.", null);
         }
 
+        _pool = pool;
         return result;
     }
 
-    /// <summary>A runtime for one NeuralNetwork stage of a pipeline.</summary>
-    internal static CoreMLRuntime ForStage(Model model, string fileName) => new(model, fileName);
+    /// <summary>
+    /// A runtime for a NeuralNetwork model or one stage of a pipeline; <paramref name="kernels"/> holds the weights
+    /// taken while the model was read, if it was read by <see cref="Read"/>.
+    /// </summary>
+    internal static CoreMLRuntime ForStage(Model model, string fileName, KernelExtractor? kernels = null) => new(model, fileName, kernels ?? new KernelExtractor());
+
+    // Hands the buffers of dead blobs back to the pool, unless a live blob still shares the array (a view).
+    private static void Release(Dictionary<string, Tensor> blobs, IEnumerable<string> dead, TensorPool pool)
+    {
+        foreach (var name in dead)
+        {
+            if (blobs.Remove(name, out var tensor) && !blobs.Values.Any(t => ReferenceEquals(t.Data, tensor.Data)))
+            {
+                pool.Return(tensor.Data);
+            }
+        }
+    }
+
+    private static float[] Half(float[] values)
+    {
+        var copy = (float[])values.Clone();
+        HalfPrecision.Round(copy);
+        return copy;
+    }
+
+    // The half-precision emulation's one hook: a layer's output is stored as half.
+    private static Tensor RoundIf(bool half, Tensor t)
+    {
+        if (half)
+        {
+            HalfPrecision.Round(t.Data);
+        }
+
+        return t;
+    }
 
     private Tensor Preprocess(Tensor pixels)
     {

@@ -73,6 +73,9 @@ public sealed class PipelineRuntime
     /// <summary>The image input and the pipeline's metadata; Outputs lists the decoder stage's outputs and its raw-head blobs.</summary>
     public ModelInfo Info { get; }
 
+    /// <summary>The coarsest format of the decoder stage's stored convolution weights.</summary>
+    public string StoredWeights => _network.StoredWeights;
+
     /// <summary>The class labels of the NMS stage.</summary>
     public IReadOnlyList<string> Labels => _nms.Labels;
 
@@ -95,14 +98,15 @@ public sealed class PipelineRuntime
     /// Runs the pipeline on an image (0..255, CHW, at the input size). A threshold given here is passed as the
     /// pipeline's optional input of that name; without it the NMS stage uses its stored value.
     /// </summary>
-    public PipelineResult Run(Tensor pixels, double? iouThreshold = null, double? confidenceThreshold = null, IReadOnlyCollection<string>? keep = null)
+    public PipelineResult Run(Tensor pixels, double? iouThreshold = null, double? confidenceThreshold = null, IReadOnlyCollection<string>? keep = null,
+        ComputePrecision precision = ComputePrecision.Fp32)
     {
         if ((iouThreshold is not null && ThresholdInputs.Iou is null) || (confidenceThreshold is not null && ThresholdInputs.Confidence is null))
         {
             throw new ArgumentException("the pipeline has no input for that threshold");
         }
 
-        var decoded = _network.Run(pixels, keep ?? []);
+        var decoded = _network.Run(pixels, keep ?? [], precision);
         var boxes = _nms.Run(decoded[_nms.Inputs[0]], decoded[_nms.Inputs[1]], iouThreshold, confidenceThreshold);
         return new PipelineResult(boxes, decoded);
     }

@@ -1,0 +1,107 @@
+using System.Globalization;
+using Yolo4Convert.Detection;
+using Yolo4Convert.Diagnostics;
+using Yolo4Convert.Graph;
+using Yolo4Convert.Numerics;
+using Yolo4Convert.Runtime;
+
+namespace Yolo4Convert.Cli;
+
+/// <summary>One head's largest difference from the Darknet reference.</summary>
+internal sealed record HeadError(string Head, int Layer, TensorShape Shape, HeadDifference Diff)
+{
+    public double Abs => Diff.MaxAbsolute;
+
+    public double Rel => Diff.MaxRelative;
+}
+
+/// <summary>The model run at one compute precision, compared with the reference.</summary>
+internal sealed record VerifyRun(ComputePrecision Precision, IReadOnlyList<HeadError> Heads, DetectionAgreement Detections, double Seconds)
+{
+    public double Worst => Heads.Max(h => h.Rel);
+
+    public bool HasNonFinite => Heads.Any(h => h.Diff.HasNonFinite);
+
+    public string Name => Precision == ComputePrecision.Fp16 ? "fp16" : "fp32";
+}
+
+/// <summary>What `verify` compares: raw heads (largest error relative to the head's magnitude) and decoded detections.</summary>
+internal static class VerifyComparison
+{
+    /// <summary>The model's class-probability threshold is this much below the reference's, so a score of 0.50 vs 0.49 is no miss.</summary>
+    public const float ScoreSlack = 0.1f;
+
+    /// <summary>NMS IoU, as `detect` uses by default.</summary>
+    public const float NmsIou = 0.45f;
+
+    /// <summary>
+    /// Default tolerance (largest head difference relative to the head's largest magnitude) and minimum IoU of a
+    /// matched detection, for the coarser of the stored weights and the compute precision. Measured on yolov4
+    /// (seeded weights, 608) and yolo-fastest (real weights, the three photos) with margin; see the README's table.
+    /// </summary>
+    public static (double Tolerance, float MinIou) Defaults(string storedWeights, ComputePrecision precision) =>
+        storedWeights switch
+        {
+            "fp32" when precision == ComputePrecision.Fp32 => (1e-4, 0.9f),
+            "fp32" or "fp16" => (2e-2, 0.9f),
+            "linear8" => (5e-2, 0.8f),
+            "lut8" => (1e-1, 0.8f),
+            "lut6" or "lut7" => (2.5e-1, 0.5f),
+            _ => (5e-1, 0.5f),
+        };
+
+    public static IReadOnlyList<HeadError> HeadErrors(ModelInfo info, IReadOnlyList<string> heads, IReadOnlyDictionary<string, Tensor> outputs, IReadOnlyDictionary<int, Tensor> reference)
+    {
+        var rows = new List<HeadError>();
+        foreach (var name in heads)
+        {
+            var layer = LayerOf(info, name);
+            if (!reference.TryGetValue(layer, out var expected))
+            {
+                throw new DarknetFormatException($"output '{name}' is said to feed layer {layer}, which is no detection head of the cfg.", null,
+                    "pass the cfg the model was converted from.");
+            }
+
+            var actual = outputs[name];
+            if (actual.Shape != expected.Shape)
+            {
+                throw new DarknetFormatException($"output '{name}' is {actual.Shape} but the cfg's head {layer} is {expected.Shape}.", null,
+                    "pass the cfg the model was converted from.");
+            }
+
+            rows.Add(new HeadError(name, layer, actual.Shape, HeadDifference.Of(actual, expected)));
+        }
+
+        return rows;
+    }
+
+    /// <summary>The reference's detections above <paramref name="threshold"/>, after NMS.</summary>
+    public static List<Yolo4Convert.Detection.Detection> ReferenceDetections(ModelInfo info, IReadOnlyDictionary<int, Tensor> reference, float threshold) =>
+        DetectionAgreement.Detect(HeadSpec.FromMetadata(info), name => reference[LayerOf(info, name)], info.Width, info.Height, threshold, NmsIou);
+
+    /// <summary>Matches the model's detections (above threshold − slack) to the reference's.</summary>
+    public static DetectionAgreement Agreement(ModelInfo info, IReadOnlyDictionary<string, Tensor> outputs, List<Yolo4Convert.Detection.Detection> reference, float threshold, float minIou) =>
+        DetectionAgreement.Compare(reference,
+            DetectionAgreement.Detect(HeadSpec.FromMetadata(info), name => outputs[name], info.Width, info.Height, Math.Max(0f, threshold - ScoreSlack), NmsIou),
+            minIou);
+
+    private static int LayerOf(ModelInfo info, string name) =>
+        info.UserDefined.TryGetValue($"head.{name}.layer", out var l) && int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed
+            : throw new DarknetFormatException($"the model's metadata does not say which layer output '{Echo.Of(name)}' comes from (key 'head.{Echo.Of(name)}.layer' missing or not a number).", null,
+                "verify works on models written by yolo4convert.");
+
+    /// <summary>", NaN/Inf: …" when a head holds non-finite values; empty otherwise.</summary>
+    public static string NonFinite(HeadError r) =>
+        r.Diff.HasNonFinite ? $", NaN/Inf: {r.Diff.NonFiniteActual:N0} in the model, {r.Diff.NonFiniteExpected:N0} in the reference" : string.Empty;
+
+    public static string E(double v, string format = "E2") => v.ToString(format, CultureInfo.InvariantCulture);
+
+    /// <summary>"4/4 found (worst IoU 0.998)", plus what is missing.</summary>
+    public static string Describe(DetectionAgreement a)
+    {
+        var text = $"{a.Found}/{a.Matches.Count} found (worst IoU {CommonOptions.F(a.WorstIou, "0.000")})";
+        var missing = a.Matches.Where(m => m.Model is null).Select(m =>
+            $"class {m.Reference.ClassId} {CommonOptions.F(m.Reference.Confidence, "0.00")} at ({CommonOptions.F(m.Reference.X, "0.000")},{CommonOptions.F(m.Reference.Y, "0.000")}) best IoU {CommonOptions.F(m.Iou, "0.00")}").ToList();
+        return missing.Count == 0 ? text : $"{text}; missing: {string.Join("; ", missing.Take(5))}{(missing.Count > 5 ? $"; … {missing.Count - 5} more" : string.Empty)}";
+    }
+}

@@ -1,0 +1,52 @@
+using Yolo4Convert.Diagnostics;
+
+namespace Yolo4Convert.CoreML.Precision;
+
+/// <summary>float32 → IEEE binary16, little-endian, as Core ML's float16Value stores it.</summary>
+internal static class HalfPrecision
+{
+    /// <summary>The largest finite half.</summary>
+    public const float Max = 65504f;
+
+    /// <summary>
+    /// Writes each value as a half, rounded to nearest even (System.Half's conversion from float). The input is the
+    /// folded kernel exactly as the float32 model stores it (folded in double, rounded once to float), so the fp16
+    /// model holds the correctly rounded half of every fp32 weight; rounding double → half directly could differ
+    /// from that in rare ties, and would no longer be "the fp32 model, rounded".
+    /// </summary>
+    public static byte[] Encode(ReadOnlySpan<float> values, string layerName)
+    {
+        var bytes = new byte[values.Length * 2];
+        for (var i = 0; i < values.Length; i++)
+        {
+            var h = (Half)values[i];
+            if (Half.IsInfinity(h) && !float.IsInfinity(values[i]))
+            {
+                throw new UnsupportedFeatureException(
+                    $"Core ML layer '{layerName}' has a folded weight {values[i]:R} (index {i}) beyond half precision's range (±{Max}).", null,
+                    "convert without --precision fp16, or check the weights (an exploding batch-norm variance?).");
+            }
+
+            BitConverter.TryWriteBytes(bytes.AsSpan(2 * i), h);
+        }
+
+        if (!BitConverter.IsLittleEndian)
+        {
+            for (var i = 0; i < bytes.Length; i += 2)
+            {
+                (bytes[i], bytes[i + 1]) = (bytes[i + 1], bytes[i]);
+            }
+        }
+
+        return bytes;
+    }
+
+    /// <summary>Rounds every value to the nearest half in place (the runtime's half-precision emulation).</summary>
+    public static void Round(Span<float> values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = (float)(Half)values[i];
+        }
+    }
+}
