@@ -38,7 +38,7 @@ internal static class TempFiles
         }
     }
 
-    /// <summary>Creates a new temporary file in <paramref name="folder"/> and opens it for writing.</summary>
+    /// <summary>Creates a new temporary file in <paramref name="folder"/> and opens it for writing (and reading back: the Keras writer patches what it wrote).</summary>
     public static (string Path, FileStream Stream) Create(string folder)
     {
         while (true)
@@ -50,7 +50,7 @@ internal static class TempFiles
                 WaitIfAborting();
                 try
                 {
-                    var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+                    var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 20);
                     Live.Add(path);
                     return (path, stream);
                 }

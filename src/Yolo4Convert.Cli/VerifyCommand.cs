@@ -6,6 +6,7 @@ using Yolo4Convert.Detection;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Numerics;
+using Yolo4Convert.Passes;
 using Yolo4Convert.Reference;
 using Yolo4Convert.Runtime;
 
@@ -67,6 +68,10 @@ internal static class VerifyCommand
             var scaled = new Tensor(pixels.Shape, [.. pixels.Data.Select(v => v / 255f)]);
             var reference = DarknetReference.Forward(weighted, shaped, scaled);
             var referenceSeconds = watch.Elapsed.TotalSeconds;
+
+            // The passes run one after the other: only the reference's heads stay while the model runs.
+            weighted = null;
+            GC.Collect();
             var expected = VerifyComparison.ReferenceDetections(info, reference, scoreThreshold);
 
             var runs = new List<VerifyRun>();
@@ -101,8 +106,8 @@ internal static class VerifyCommand
                 object Detections(VerifyRun r) => new
                 {
                     found = r.Detections.Found,
-                    worstIou = r.Detections.WorstIou,
-                    missing = r.Detections.Matches.Where(m => m.Model is null).Select(m => new { classId = m.Reference.ClassId, confidence = m.Reference.Confidence, x = m.Reference.X, y = m.Reference.Y, width = m.Reference.Width, height = m.Reference.Height, bestIou = m.Iou }),
+                    worstIou = Finite(r.Detections.WorstIou),
+                    missing = r.Detections.Matches.Where(m => m.Model is null).Select(m => new { classId = m.Reference.ClassId, confidence = Finite(m.Reference.Confidence), x = Finite(m.Reference.X), y = Finite(m.Reference.Y), width = Finite(m.Reference.Width), height = Finite(m.Reference.Height), bestIou = Finite(m.Iou) }),
                 };
                 stdout.WriteLine(Json.Serialize(new
                 {
@@ -155,6 +160,9 @@ internal static class VerifyCommand
         }));
         return command;
     }
+
+    // JSON has no NaN or infinity: a broken head's boxes report null there.
+    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 
     // A fixed, image-like test pattern (0..255) so runs are repeatable without an image file.
     private static Tensor Pattern(int channels, int height, int width)

@@ -34,31 +34,87 @@ internal static class Hdf5FixedStrings
         var patched = 0;
         for (var at = file.AsSpan().IndexOf(name); at >= 0;)
         {
-            // Attribute message v3: version, flags, name size, datatype size, dataspace size, encoding, name.
-            var header = at - 9;
-            if (header >= 0 && file[header] == 3 && BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(header + 2)) == name.Length)
-            {
-                var type = at + name.Length;
-                if ((file[type] & 0x0F) != 5)
-                {
-                    throw new InvalidOperationException($"attribute '{attributeName}' is not opaque");
-                }
-
-                // Opaque (class 5) → string (class 3, version 1): null-padded ASCII of the same element size.
-                // The opaque tag bytes that follow stay inside the declared datatype size and are not read.
-                file[type] = 0x13;
-                file[type + 1] = 0x01;
-                file[type + 2] = 0;
-                file[type + 3] = 0;
-                RefreshChecksum(file, at);
-                patched++;
-            }
-
+            patched += PatchAt(file, at, name.Length) ? 1 : 0;
             var next = file.AsSpan(at + 1).IndexOf(name);
             at = next < 0 ? -1 : at + 1 + next;
         }
 
         return patched;
+    }
+
+    /// <summary>
+    /// The same patch on a file being written: only the given byte ranges (the metadata PureHDF wrote, where the
+    /// attributes and their object headers are) are read back, patched and written again.
+    /// </summary>
+    public static int Patch(Stream file, IReadOnlyList<(long Start, long End)> ranges, params string[] attributeNames)
+    {
+        var patched = 0;
+        foreach (var (start, end) in Coalesce(ranges))
+        {
+            var region = new byte[checked((int)(end - start))];
+            file.Position = start;
+            file.ReadExactly(region);
+            var count = attributeNames.Sum(n => Patch(region, n));
+            if (count > 0)
+            {
+                file.Position = start;
+                file.Write(region);
+                patched += count;
+            }
+        }
+
+        file.Seek(0, SeekOrigin.End);
+        return patched;
+    }
+
+    private static IEnumerable<(long Start, long End)> Coalesce(IReadOnlyList<(long Start, long End)> ranges)
+    {
+        (long Start, long End)? current = null;
+        foreach (var r in ranges.OrderBy(r => r.Start))
+        {
+            if (current is { } c && r.Start <= c.End)
+            {
+                current = (c.Start, Math.Max(c.End, r.End));
+                continue;
+            }
+
+            if (current is { } done)
+            {
+                yield return done;
+            }
+
+            current = r;
+        }
+
+        if (current is { } last)
+        {
+            yield return last;
+        }
+    }
+
+    // Attribute message v3 at `at` − 9: version, flags, name size, datatype size, dataspace size, encoding, name.
+    private static bool PatchAt(byte[] file, int at, int nameLength)
+    {
+        var header = at - 9;
+        if (header < 0 || file[header] != 3 || BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(header + 2)) != nameLength)
+        {
+            return false;
+        }
+
+        var type = at + nameLength;
+        if ((file[type] & 0x0F) != 5)
+        {
+            throw new InvalidOperationException($"attribute at {at} is not opaque");
+        }
+
+        // Opaque (class 5) → string (class 3, version 1): null-padded ASCII of the same element size.
+        // The opaque tag bytes that follow stay inside the declared datatype size and are not read.
+        file[type] = 0x13;
+        file[type + 1] = 0x01;
+        file[type + 2] = 0;
+        file[type + 3] = 0;
+        RefreshChecksum(file, at);
+        return true;
     }
 
     // The object header (v2) chunk holding `offset`: "OHDR" version 2 flags [times] [phase change] size, messages, checksum.

@@ -194,25 +194,18 @@ internal sealed class KerasLowering
         return Activate(c, output, c.Activation);
     }
 
-    // OIHW (Darknet) → HWIO (Keras): kernel[ky][kx][i][o] = W[o][i][ky][kx].
-    private static float[] Hwio(float[] oihw, int outputs, int inputs, int size)
+    // OIHW (Darknet) → HWIO (Keras): kernel[ky][kx][i][o] = W[o][i][ky][kx], one tap k = ky·size + kx at a time.
+    private static KerasWeight.FillAction Hwio(float[] oihw, int outputs, int inputs, int size) => (k, result) =>
     {
-        var result = GC.AllocateUninitializedArray<float>(oihw.Length);
         var plane = size * size;
         for (var o = 0; o < outputs; o++)
         {
             for (var i = 0; i < inputs; i++)
             {
-                var src = ((o * inputs) + i) * plane;
-                for (var k = 0; k < plane; k++)
-                {
-                    result[(((k * inputs) + i) * outputs) + o] = oihw[src + k];
-                }
+                result[(i * outputs) + o] = oihw[(((o * inputs) + i) * plane) + k];
             }
         }
-
-        return result;
-    }
+    };
 
     private string Activate(Layer layer, string input, Activation activation)
     {

@@ -40,11 +40,15 @@ public static class DarknetReference
         var heads = shaped.Network.Heads.ToDictionary(h => h.Inputs[0], h => h.Index);
         var outputs = new Tensor?[layers.Length];
         var result = new Dictionary<int, Tensor>();
+        var pool = new TensorPool();
+
+        // Freed outputs are reused by later layers of the same size; one im2col buffer for the whole pass, as large as the largest convolution needs.
+        var columns = new float[layers.OfType<ConvolutionalLayer>().Select(c => ColumnCount(c, shaped)).DefaultIfEmpty(0).Max()];
         foreach (var layer in layers)
         {
             var inputs = layer.Inputs.Select(i => i < 0 ? input : outputs[i] ?? throw new InvalidOperationException($"layer {i} was freed")).ToArray();
-            var y = new Tensor(shaped.Shapes[layer.Index]);
-            Run(layer, inputs, y, weighted.Weights[layer.Index]);
+            var y = pool.Rent(shaped.Shapes[layer.Index]);
+            Run(layer, inputs, y, weighted.Weights[layer.Index], columns);
             outputs[layer.Index] = y;
             if (heads.TryGetValue(layer.Index, out var head))
             {
@@ -53,6 +57,11 @@ public static class DarknetReference
 
             foreach (var i in layer.Inputs.Where(i => i >= 0 && lastUse[i] == layer.Index))
             {
+                if (!result.ContainsValue(outputs[i]!))
+                {
+                    pool.Return(outputs[i]!.Data);
+                }
+
                 outputs[i] = null;
             }
         }
@@ -60,12 +69,18 @@ public static class DarknetReference
         return result;
     }
 
-    private static void Run(Layer layer, Tensor[] x, Tensor y, ConvWeights? weights)
+    private static long ColumnCount(ConvolutionalLayer c, ShapedNetwork shaped)
+    {
+        var output = shaped.Shapes[c.Index];
+        return (long)shaped.InputShape(c).C / c.Groups * c.Size * c.Size * output.H * output.W;
+    }
+
+    private static void Run(Layer layer, Tensor[] x, Tensor y, ConvWeights? weights, float[] columns)
     {
         switch (layer)
         {
             case ConvolutionalLayer c:
-                Convolutional(c, x[0], y, weights!);
+                Convolutional(c, x[0], y, weights!, columns);
                 break;
             case MaxPoolLayer m:
                 MaxPool(m, x[0], y);
@@ -183,13 +198,12 @@ public static class DarknetReference
         }
     }
 
-    private static void Convolutional(ConvolutionalLayer l, Tensor x, Tensor y, ConvWeights weights)
+    private static void Convolutional(ConvolutionalLayer l, Tensor x, Tensor y, ConvWeights weights, float[] columns)
     {
         var cPerGroup = x.C / l.Groups;
         var nPerGroup = l.Filters / l.Groups;
         var k = cPerGroup * l.Size * l.Size;
         var n = y.H * y.W;
-        var columns = new float[(long)k * n];
         for (var g = 0; g < l.Groups; g++)
         {
             Im2ColDarknet(x, g * cPerGroup, cPerGroup, l, y.H, y.W, columns);

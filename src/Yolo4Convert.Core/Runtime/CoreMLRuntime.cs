@@ -18,11 +18,12 @@ public sealed class CoreMLRuntime
 {
     private readonly NeuralNetwork _network;
     private readonly NeuralNetworkImageScaler _scaler;
-    private readonly Dictionary<string, int> _lastUse = new(StringComparer.Ordinal);
+    private readonly LivenessPlan _liveness;
+    private TensorPool? _pool;
     private readonly Operations.ConvKernel?[] _kernels;
     private readonly Lazy<Operations.ConvKernel?[]> _halfKernels;
 
-    private CoreMLRuntime(Model model, string fileName)
+    private CoreMLRuntime(Model model, string fileName, KernelExtractor kernels)
     {
         if (model.TypeCase != Model.TypeOneofCase.NeuralNetwork)
         {
@@ -47,9 +48,21 @@ public sealed class CoreMLRuntime
                 throw new UnsupportedFeatureException($"output '{Echo.Of(o.Name)}' is not a multi-array of rank 1 to 3; the runtime expects raw C×H×W heads or decoded rows.", new SourceLocation(fileName));
             }
 
+            if (o.Type.MultiArrayType.Shape.Any(d => d is < 1 or > int.MaxValue))
+            {
+                throw new DarknetFormatException($"output '{Echo.Of(o.Name)}' is declared [{string.Join(",", o.Type.MultiArrayType.Shape)}]; expected positive sizes.", new SourceLocation(fileName),
+                    "the file is damaged or not a model written by yolo4convert.");
+            }
+
             // A rank-2 [rows, columns] output (decoded boxes) is read from a [rows, columns, 1] blob, as Core ML does.
             var s = o.Type.MultiArrayType.Shape.Select(d => (int)d).Concat([1, 1]).ToArray();
             outputs.Add((o.Name, new TensorShape(s[0], s[1], s[2])));
+        }
+
+        if (image.Width is < 1 or > int.MaxValue || image.Height is < 1 or > int.MaxValue)
+        {
+            throw new DarknetFormatException($"the image input '{Echo.Of(input.Name)}' is {image.Width}x{image.Height}; expected positive sides.", new SourceLocation(fileName),
+                "the file is damaged or not a model written by yolo4convert.");
         }
 
         _scaler = _network.Preprocessing.FirstOrDefault(p => p.FeatureName == input.Name)?.Scaler ?? new NeuralNetworkImageScaler { ChannelScale = 1f };
@@ -64,19 +77,14 @@ public sealed class CoreMLRuntime
         _kernels = new Operations.ConvKernel?[_network.Layers.Count];
         for (var i = 0; i < _network.Layers.Count; i++)
         {
-            var layer = _network.Layers[i];
-            Operations.Check(layer);
-            _kernels[i] = Operations.ConvKernel.For(layer);
-            foreach (var name in layer.Input)
-            {
-                _lastUse[name] = i;
-            }
+            _kernels[i] = kernels.KernelOf(_network.Layers[i]);
         }
 
         StoredWeights = WeightDecoder.Coarsest(_network.Layers.Where(l => l.LayerCase == NeuralNetworkLayer.LayerOneofCase.Convolution)
-            .Select(l => WeightDecoder.FormatOf(l.Convolution.Weights)));
-        _halfKernels = new(() => [.. _kernels.Select(k => k is null ? null : new Operations.ConvKernel(Half(k.Weights), k.Bias is null ? null : Half(k.Bias)))]);
+            .Select(kernels.FormatOf));
+        _halfKernels = new(() => [.. _kernels.Select(k => k?.Map(Half))]);
         BlobShapes = CoreMLModelValidator.Validate(_network, Info, fileName);
+        _liveness = LivenessPlan.For(_network.Layers, Info.Outputs.Select(o => o.Name));
     }
 
     /// <summary>The model's interface and metadata.</summary>
@@ -91,10 +99,20 @@ public sealed class CoreMLRuntime
     /// <summary>Loads a model written by yolo4convert (or any model using the same layer subset).</summary>
     public static CoreMLRuntime Load(Stream stream, string fileName)
     {
+        var kernels = new KernelExtractor();
+        return new CoreMLRuntime(Read(stream, fileName, kernels), fileName, kernels);
+    }
+
+    /// <summary>
+    /// Reads a model layer by layer, <paramref name="kernels"/> taking each convolution's weights as it comes
+    /// (<see cref="ModelStreamReader"/>), and checks that it is a Core ML model.
+    /// </summary>
+    internal static Model Read(Stream stream, string fileName, KernelExtractor kernels)
+    {
         Model model;
         try
         {
-            model = Model.Parser.ParseFrom(stream);
+            model = ModelStreamReader.Read(stream, fileName, kernels.Take);
         }
         catch (InvalidProtocolBufferException ex)
         {
@@ -107,7 +125,7 @@ public sealed class CoreMLRuntime
             throw new DarknetFormatException("the model has no specificationVersion; this is not a Core ML model.", new SourceLocation(fileName));
         }
 
-        return new CoreMLRuntime(model, fileName);
+        return model;
     }
 
     /// <summary>Loads a model from a file.</summary>
@@ -137,20 +155,19 @@ public sealed class CoreMLRuntime
 
         var half = precision == ComputePrecision.Fp16;
         var kernels = half ? _halfKernels.Value : _kernels;
+        // The buffers of the previous run are reused; a concurrent run gets a pool of its own.
+        var pool = Interlocked.Exchange(ref _pool, null) ?? new TensorPool();
+        var kept = keep.ToHashSet(StringComparer.Ordinal);
         var blobs = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [Info.InputName] = RoundIf(half, Preprocess(pixels)) };
-        var outputs = Info.Outputs.Select(o => o.Name).Concat(keep).ToHashSet(StringComparer.Ordinal);
-        for (var i = 0; i < _network.Layers.Count; i++)
+        using (Operations.UsePool(pool))
         {
-            var layer = _network.Layers[i];
-            var inputs = layer.Input.Select(n => blobs.TryGetValue(n, out var t) ? t
-                : throw new DarknetFormatException($"layer '{layer.Name}' reads blob '{n}', which no earlier layer produces.", null)).ToArray();
-            blobs[layer.Output[0]] = RoundIf(half, Operations.Run(layer, inputs, kernels[i]));
-            foreach (var name in layer.Input)
+            for (var i = 0; i < _network.Layers.Count; i++)
             {
-                if (_lastUse[name] == i && !outputs.Contains(name))
-                {
-                    blobs.Remove(name);
-                }
+                var layer = _network.Layers[i];
+                var inputs = layer.Input.Select(n => blobs.TryGetValue(n, out var t) ? t
+                    : throw new DarknetFormatException($"layer '{layer.Name}' reads blob '{n}', which no earlier layer produces.", null)).ToArray();
+                blobs[layer.Output[0]] = RoundIf(half, Operations.Run(layer, inputs, kernels[i]));
+                Release(blobs, _liveness.ReleaseAfter[i].Where(n => !kept.Contains(n)), pool);
             }
         }
 
@@ -173,11 +190,27 @@ public sealed class CoreMLRuntime
                 : throw new DarknetFormatException($"the model has no blob named '{name}'.", null);
         }
 
+        _pool = pool;
         return result;
     }
 
-    /// <summary>A runtime for one NeuralNetwork stage of a pipeline.</summary>
-    internal static CoreMLRuntime ForStage(Model model, string fileName) => new(model, fileName);
+    /// <summary>
+    /// A runtime for a NeuralNetwork model or one stage of a pipeline; <paramref name="kernels"/> holds the weights
+    /// taken while the model was read, if it was read by <see cref="Read"/>.
+    /// </summary>
+    internal static CoreMLRuntime ForStage(Model model, string fileName, KernelExtractor? kernels = null) => new(model, fileName, kernels ?? new KernelExtractor());
+
+    // Hands the buffers of dead blobs back to the pool, unless a live blob still shares the array (a view).
+    private static void Release(Dictionary<string, Tensor> blobs, IEnumerable<string> dead, TensorPool pool)
+    {
+        foreach (var name in dead)
+        {
+            if (blobs.Remove(name, out var tensor) && !blobs.Values.Any(t => ReferenceEquals(t.Data, tensor.Data)))
+            {
+                pool.Return(tensor.Data);
+            }
+        }
+    }
 
     private static float[] Half(float[] values)
     {

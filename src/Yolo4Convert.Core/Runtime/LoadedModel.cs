@@ -28,10 +28,12 @@ public sealed class LoadedModel
     /// <summary>Parses a model and prepares the runtime of its kind.</summary>
     public static LoadedModel Load(Stream stream, string fileName)
     {
-        var model = Parse(stream, fileName);
+        // Read layer by layer: a NeuralNetwork model's convolution weights are packed as they come and held once.
+        var kernels = new KernelExtractor();
+        var model = CoreMLRuntime.Read(stream, fileName, kernels);
         return model.TypeCase == Model.TypeOneofCase.Pipeline
             ? new LoadedModel(null, PipelineRuntime.FromModel(model, fileName))
-            : new LoadedModel(CoreMLRuntime.ForStage(model, fileName), null);
+            : new LoadedModel(CoreMLRuntime.ForStage(model, fileName, kernels), null);
     }
 
     /// <summary>Loads a model file.</summary>

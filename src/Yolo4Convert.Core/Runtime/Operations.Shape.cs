@@ -12,7 +12,7 @@ internal static partial class Operations
     private static Tensor Softmax(Tensor x)
     {
         // Core ML's softmax runs over the channel axis at every pixel.
-        var y = new Tensor(x.Shape);
+        var y = Output(x.Shape);
         var plane = x.H * x.W;
         for (var i = 0; i < plane; i++)
         {
@@ -42,7 +42,7 @@ internal static partial class Operations
     private static Tensor Upsample(UpsampleLayerParams p, Tensor x)
     {
         var (fh, fw) = p.ScalingFactor.Count == 2 ? ((int)p.ScalingFactor[0], (int)p.ScalingFactor[1]) : (1, 1);
-        var y = new Tensor(new TensorShape(x.C, x.H * fh, x.W * fw));
+        var y = Output(new TensorShape(x.C, x.H * fh, x.W * fw));
         ParallelChunks.For(x.C, (c0, c1) =>
         {
             for (var c = c0; c < c1; c++)
@@ -78,7 +78,7 @@ internal static partial class Operations
             }
         }
 
-        var y = new Tensor(shape);
+        var y = Output(shape);
         var first = inputs[0];
         Broadcast(first, y, (_, v) => v);
         foreach (var t in inputs.Skip(1))
@@ -97,7 +97,8 @@ internal static partial class Operations
             throw new DarknetFormatException($"layer '{name}' takes the minimum of {string.Join(" and ", inputs.Select(i => i.Shape))}; expected equal shapes.", null);
         }
 
-        var y = new Tensor(inputs[0].Shape, (float[])inputs[0].Data.Clone());
+        var y = Output(inputs[0].Shape);
+        inputs[0].Data.CopyTo(y.Data, 0);
         foreach (var t in inputs.Skip(1))
         {
             Broadcast(t, y, Math.Min);
@@ -149,7 +150,9 @@ internal static partial class Operations
             throw new DarknetFormatException($"Core ML layer '{layer.Name}' reshapes {x.Shape} to {shape}: the element counts differ.", null);
         }
 
-        return new Tensor(shape, (float[])x.Data.Clone());
+        var y = Output(shape);
+        x.Data.CopyTo(y.Data, 0);
+        return y;
     }
 
     private static Tensor Concat(string name, Tensor[] inputs)
@@ -160,7 +163,7 @@ internal static partial class Operations
             throw new DarknetFormatException($"layer '{name}' concatenates maps of different sizes: {string.Join(", ", inputs.Select(t => t.Shape))}.", null);
         }
 
-        var y = new Tensor(new TensorShape(inputs.Sum(t => t.C), first.H, first.W));
+        var y = Output(new TensorShape(inputs.Sum(t => t.C), first.H, first.W));
         var offset = 0;
         foreach (var t in inputs)
         {
@@ -176,7 +179,7 @@ internal static partial class Operations
         var bs = (int)p.BlockSize;
         var toDepth = p.Mode == ReorganizeDataLayerParams.Types.ReorganizationType.SpaceToDepth;
         var y = toDepth
-            ? new Tensor(new TensorShape(x.C * bs * bs, x.H / bs, x.W / bs))
+            ? Output(new TensorShape(x.C * bs * bs, x.H / bs, x.W / bs))
             : new Tensor(new TensorShape(x.C / (bs * bs), x.H * bs, x.W * bs));
         var (small, large) = toDepth ? (y, x) : (x, y);
         var c0 = large.C;
@@ -227,7 +230,7 @@ internal static partial class Operations
             SliceLayerParams.Types.SliceAxis.HeightAxis => x.Shape with { H = picked.Length },
             _ => x.Shape with { W = picked.Length },
         };
-        var y = new Tensor(shape);
+        var y = Output(shape);
         for (var c = 0; c < y.C; c++)
         {
             for (var h = 0; h < y.H; h++)

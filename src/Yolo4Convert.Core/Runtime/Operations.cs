@@ -9,10 +9,26 @@ namespace Yolo4Convert.Runtime;
 /// <summary>The Core ML layers the runtime can evaluate, with Core ML's semantics.</summary>
 internal static partial class Operations
 {
+    /// <summary>Whether <see cref="Check"/> accepts the layer.</summary>
+    public static bool CanRun(Layer layer) => Problem(layer) is null && layer.Output.Count == 1 && layer.Input.Count > 0;
+
     /// <summary>Rejects, before running anything, a layer the runtime cannot evaluate exactly.</summary>
     public static void Check(Layer layer)
     {
-        string? problem = layer.LayerCase switch
+        var problem = Problem(layer);
+        if (problem is not null)
+        {
+            throw new UnsupportedFeatureException($"Core ML layer '{Echo.Of(layer.Name)}' is {problem}, which the runtime cannot run.", null,
+                "the runtime runs the layer subset yolo4convert writes.");
+        }
+
+        if (layer.Output.Count != 1 || layer.Input.Count == 0)
+        {
+            throw new UnsupportedFeatureException($"Core ML layer '{Echo.Of(layer.Name)}' has {layer.Input.Count} inputs and {layer.Output.Count} outputs; the runtime expects one output.", null);
+        }
+    }
+
+    private static string? Problem(Layer layer) => layer.LayerCase switch
         {
             Layer.LayerOneofCase.Convolution => CheckConvolution(layer.Convolution),
             Layer.LayerOneofCase.Pooling => layer.Pooling.Type == PoolingLayerParams.Types.PoolingType.L2 ? "L2 pooling"
@@ -30,17 +46,6 @@ internal static partial class Operations
             Layer.LayerOneofCase.None => "a layer type the runtime does not know",
             _ => $"a '{layer.LayerCase}' layer",
         };
-        if (problem is not null)
-        {
-            throw new UnsupportedFeatureException($"Core ML layer '{Echo.Of(layer.Name)}' is {problem}, which the runtime cannot run.", null,
-                "the runtime runs the layer subset yolo4convert writes.");
-        }
-
-        if (layer.Output.Count != 1 || layer.Input.Count == 0)
-        {
-            throw new UnsupportedFeatureException($"Core ML layer '{Echo.Of(layer.Name)}' has {layer.Input.Count} inputs and {layer.Output.Count} outputs; the runtime expects one output.", null);
-        }
-    }
 
     private static string? CheckConvolution(ConvolutionLayerParams p)
     {
@@ -68,24 +73,54 @@ internal static partial class Operations
         v.Count == 2 ? ((int)v[0], (int)v[1]) : (fallback, fallback);
 
     /// <summary>
-    /// A convolution's weights and bias as plain float32 arrays, copied (and dequantized, see WeightDecoder) out of
-    /// the message once per model.
+    /// A convolution's weights and bias taken out of the message once per model (dequantized, see WeightDecoder):
+    /// per group, the weights packed for the matrix product (<see cref="PackedMatrix"/>), or as plain [C·k·k]
+    /// filters for a depthwise convolution.
     /// </summary>
-    public sealed record ConvKernel(float[] Weights, float[]? Bias)
+    public sealed record ConvKernel(PackedMatrix[]? Groups, float[]? Depthwise, float[]? Bias)
     {
-        public static ConvKernel? For(Layer layer)
+        /// <summary>The kernel of a convolution layer; the message's copy of the weights is then dropped.</summary>
+        public static ConvKernel Take(ConvolutionLayerParams p)
         {
-            if (layer.LayerCase != Layer.LayerOneofCase.Convolution)
-            {
-                return null;
-            }
+            var groups = Math.Max(1, (int)p.NGroups);
+            var outC = (int)p.OutputChannels;
+            var kdim = (int)p.KernelChannels * Pair(p.KernelSize, 3).H * Pair(p.KernelSize, 3).W;
+            var w = WeightDecoder.Decode(p.Weights, outC * kdim, outC);
+            var bias = p.HasBias && p.Bias is { } b ? WeightDecoder.Decode(b, outC, 1) : null;
+            var kernel = IsDepthwise(p)
+                ? new ConvKernel(null, w, bias)
+                : new ConvKernel([.. Enumerable.Range(0, groups).Select(g => PackedMatrix.Pack(w.AsSpan(g * (outC / groups) * kdim), outC / groups, kdim))], null, bias);
 
-            var p = layer.Convolution;
-            var channels = (int)p.OutputChannels;
-            var count = channels * (int)p.KernelChannels * Pair(p.KernelSize, 3).H * Pair(p.KernelSize, 3).W;
-            return new(WeightDecoder.Decode(p.Weights, count, channels), p.HasBias && p.Bias is { } bias ? WeightDecoder.Decode(bias, channels, 1) : null);
+            // RepeatedField.Clear keeps its array; a new WeightParams lets it go.
+            p.Weights = new WeightParams();
+            return kernel;
         }
+
+        /// <summary>The same kernel with every value passed through <paramref name="map"/> (e.g. rounded to half).</summary>
+        public ConvKernel Map(Func<float[], float[]> map) => new(
+            Groups?.Select(g => g.Map(map)).ToArray(), Depthwise is null ? null : map(Depthwise), Bias is null ? null : map(Bias));
     }
+
+    private static bool IsDepthwise(ConvolutionLayerParams p) =>
+        p.NGroups > 1 && p.KernelChannels == 1 && p.OutputChannels == p.NGroups;
+
+    // The pool of the run in progress on this thread (set by CoreMLRuntime.Run); outputs come from it when set.
+    [ThreadStatic]
+    private static TensorPool? t_pool;
+
+    /// <summary>Makes the operations on this thread take their outputs from <paramref name="pool"/> until disposed.</summary>
+    public static IDisposable UsePool(TensorPool pool)
+    {
+        t_pool = pool;
+        return new PoolScope();
+    }
+
+    private sealed class PoolScope : IDisposable
+    {
+        public void Dispose() => t_pool = null;
+    }
+
+    private static Tensor Output(TensorShape shape) => t_pool?.Rent(shape) ?? new Tensor(shape);
 
     /// <summary>Evaluates one layer; convolutions take their weights from <paramref name="kernel"/>.</summary>
     public static Tensor Run(Layer layer, Tensor[] inputs, ConvKernel? kernel) => layer.LayerCase switch
@@ -102,7 +137,7 @@ internal static partial class Operations
         Layer.LayerOneofCase.Concat => Concat(layer.Name, inputs),
         Layer.LayerOneofCase.ReorganizeData => Reorganize(layer.ReorganizeData, inputs[0]),
         Layer.LayerOneofCase.Slice => Slice(layer.Slice, inputs[0]),
-        Layer.LayerOneofCase.Custom => Map(inputs[0], Mish),
+        Layer.LayerOneofCase.Custom => MapSpans(inputs[0], ActivationKernels.Mish),
         Layer.LayerOneofCase.Permute => Permute(layer.Permute, inputs[0]),
         Layer.LayerOneofCase.Scale => Scale(layer.Name, layer.Scale, inputs[0]),
         Layer.LayerOneofCase.Unary => Unary(layer.Unary, inputs[0]),
@@ -146,48 +181,41 @@ internal static partial class Operations
         }
 
         var (outH, outW, pad) = Geometry(x.H, x.W, keff, keff, sh, sw, p.Valid, p.Same);
-        var y = new Tensor(new TensorShape(outC, outH, outW));
+        var y = Output(new TensorShape(outC, outH, outW));
         var n = outH * outW;
         var kdim = kc * k * k;
-        var (w, b) = (kernel.Weights, kernel.Bias);
-
-        if (groups > 1 && groups == x.C && kc == 1 && outC == groups)
+        var b = kernel.Bias;
+        if (kernel.Depthwise is { } dw)
         {
-            Depthwise(x, y, w, b, k, sh, sw, d, pad);
+            Depthwise(x, y, dw, b, k, sh, sw, d, pad);
             return y;
         }
 
+        // A 1×1 stride-1 unpadded convolution reads its input as the B matrix itself; others through im2col indexing.
         var direct = k == 1 && sh == 1 && sw == 1 && pad == default;
-        var columns = direct ? null : new float[(long)kdim * n];
         var outPerGroup = outC / groups;
-        for (var g = 0; g < groups; g++)
+        unsafe
         {
-            var input = x.Data.AsSpan(g * kc * x.H * x.W, kc * x.H * x.W);
-            ReadOnlySpan<float> matrix = input;
-            if (!direct)
+            fixed (float* input = x.Data)
             {
-                Unfold(x.Data, g * kc * x.H * x.W, kc, x.H, x.W, k, sh, sw, d, pad.Top, pad.Left, outH, outW, columns!);
-                matrix = columns;
+                for (var g = 0; g < groups; g++)
+                {
+                    var plane = input + ((long)g * kc * x.H * x.W);
+                    var output = y.Data.AsSpan(g * outPerGroup * n, outPerGroup * n);
+                    var bias = b is null ? default : b.AsSpan(g * outPerGroup, outPerGroup);
+                    if (direct)
+                    {
+                        Gemm.Multiply(kernel.Groups![g], n, new DenseColumns(plane, n), output, bias);
+                    }
+                    else
+                    {
+                        Gemm.Multiply(kernel.Groups![g], n, new ConvColumns(plane, x.H, x.W, k, sh, sw, d, pad.Top, pad.Left, outW), output, bias);
+                    }
+                }
             }
-
-            Gemm.Multiply(outPerGroup, n, kdim, w.AsSpan(g * outPerGroup * kdim, outPerGroup * kdim), matrix,
-                y.Data.AsSpan(g * outPerGroup * n, outPerGroup * n), b is null ? default : b.AsSpan(g * outPerGroup, outPerGroup));
         }
 
         return y;
-    }
-
-    private static void Unfold(float[] data, int offset, int channels, int h, int w, int k, int sh, int sw, int d, int top, int left, int outH, int outW, float[] columns)
-    {
-        var plane = h * w;
-        var rows = k * k * outH * outW;
-        ParallelChunks.For(channels, (c0, c1) =>
-        {
-            for (var c = c0; c < c1; c++)
-            {
-                Im2Col.Unfold(data.AsSpan(offset + (c * plane), plane), 1, h, w, k, sh, sw, d, top, left, outH, outW, columns.AsSpan(c * rows, rows));
-            }
-        }, minPerChunk: 1);
     }
 
     private static void Depthwise(Tensor x, Tensor y, float[] w, float[]? b, int k, int sh, int sw, int d, Padding pad)
@@ -234,7 +262,7 @@ internal static partial class Operations
         var max = p.Type == PoolingLayerParams.Types.PoolingType.Max;
         if (p.GlobalPooling)
         {
-            var g = new Tensor(new TensorShape(x.C, 1, 1));
+            var g = Output(new TensorShape(x.C, 1, 1));
             var plane = x.H * x.W;
             for (var c = 0; c < x.C; c++)
             {
@@ -254,7 +282,7 @@ internal static partial class Operations
         var (kh, kw) = Pair(p.KernelSize, 3);
         var (sh, sw) = Pair(p.Stride, 1);
         var (outH, outW, pad) = Geometry(x.H, x.W, kh, kw, sh, sw, p.Valid, p.Same);
-        var y = new Tensor(new TensorShape(x.C, outH, outW));
+        var y = Output(new TensorShape(x.C, outH, outW));
         var exclude = p.AvgPoolExcludePadding;
         ParallelChunks.For(x.C, (c0, c1) =>
         {
@@ -290,7 +318,7 @@ internal static partial class Operations
 
     private static Tensor Map(Tensor x, Func<float, float> f)
     {
-        var y = new Tensor(x.Shape);
+        var y = Output(x.Shape);
         ParallelChunks.For(x.Data.Length, (a, b) =>
         {
             var src = x.Data.AsSpan(a, b - a);
@@ -303,11 +331,18 @@ internal static partial class Operations
         return y;
     }
 
+    private delegate void SpanMap(ReadOnlySpan<float> x, Span<float> y);
+
+    private static Tensor MapSpans(Tensor x, SpanMap f)
+    {
+        var y = Output(x.Shape);
+        ParallelChunks.For(x.Data.Length, (a, b) => f(x.Data.AsSpan(a, b - a), y.Data.AsSpan(a, b - a)));
+        return y;
+    }
+
     private static float Softplus(float v) => v > 20f ? v : v < -20f ? MathF.Exp(v) : MathF.Log(1f + MathF.Exp(v));
 
     private static float Sigmoid(float v) => 1f / (1f + MathF.Exp(-v));
-
-    private static float Mish(float v) => v * MathF.Tanh(Softplus(v));
 
     private static Tensor Activation(ActivationParams p, Tensor x)
     {
@@ -324,7 +359,7 @@ internal static partial class Operations
             case ActivationParams.NonlinearityTypeOneofCase.LeakyReLU:
                 {
                     var a = p.LeakyReLU.Alpha;
-                    return Map(x, v => v > 0 ? v : a * v);
+                    return MapSpans(x, (src, dst) => ActivationKernels.Leaky(src, dst, a));
                 }
 
             case ActivationParams.NonlinearityTypeOneofCase.Tanh:

@@ -138,6 +138,46 @@ public sealed class KerasH5WriterTests(ITestOutputHelper log)
         }
     }
 
+    [Theory]
+    [InlineData("cfg/yolov4-tiny.cfg")]
+    [InlineData(Fixtures.RealModelCfg)]
+    public void Write_Streamed_GivesTheBytesOfTheFileBuiltWholeInMemory(string cfg)
+    {
+        // A seekable stream gets the datasets streamed; a forward-only stream gets the file built the ordinary way.
+        var model = Model(cfg, Fixtures.TempFolder());
+        using var streamed = new MemoryStream();
+        using var ordinary = new MemoryStream();
+
+        new KerasH5Writer().Write(model.Weighted, model.Shaped, streamed);
+        new KerasH5Writer().Write(model.Weighted, model.Shaped, new ForwardOnlyStream(ordinary));
+
+        Assert.True(streamed.Length > 100_000);
+        Assert.Equal(ordinary.ToArray(), streamed.ToArray());
+    }
+
+    private sealed class ForwardOnlyStream(Stream inner) : Stream
+    {
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush() => inner.Flush();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+    }
+
     [Fact]
     public void Write_ObjectHeaderChecksums_AreValidAfterThePatch()
     {

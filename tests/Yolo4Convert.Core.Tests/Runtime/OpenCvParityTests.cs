@@ -57,6 +57,31 @@ public sealed class OpenCvParityTests(ITestOutputHelper log)
         }
     }
 
+    // The narrower matrix-product kernels (the fallbacks of processors without AVX-512 or AVX2), forced, on models
+    // with 1x1, 3x3, stride-2 and grouped convolutions.
+    [Theory]
+    [InlineData(GemmIsa.Vector256, "cfg/yolov4-tiny.cfg")]
+    [InlineData(GemmIsa.Scalar, "cfg/yolov4-tiny.cfg")]
+    [InlineData(GemmIsa.Vector256, "cfg/yolov7-tiny.cfg")]
+    [InlineData(GemmIsa.Scalar, "cfg/enet-coco.cfg")]
+    public void Runtime_ForcedNarrowKernels_MatchesOpenCv(GemmIsa isa, string cfg)
+    {
+        var folder = Fixtures.TempFolder();
+        var model = TestModel.Create(cfg, 128, folder, new CoreMLWriterOptions());
+        var pixels = Fixtures.SyntheticImage(3, 128, 128);
+
+        var ours = GemmKernels.WithIsa(isa, () => (GemmKernels.Current, model.Runtime().Run(pixels)));
+        var theirs = Fixtures.OpenCvHeads(model.CfgPath, model.WeightsPath, pixels, folder);
+
+        Assert.Equal(isa, ours.Current);
+        for (var i = 0; i < theirs.Count; i++)
+        {
+            var error = Fixtures.RelativeError(ours.Item2[model.Result.Heads[i].OutputName], theirs[i]);
+            log.WriteLine($"{cfg} {isa} head {i}: relative error {error:E2}");
+            Assert.True(error < Tolerance, $"{cfg} {isa} head {i}: relative error {error:E2} exceeds {Tolerance:E0}");
+        }
+    }
+
     [Theory]
     [InlineData("images/dog.jpg")]
     [InlineData("images/person.jpg")]

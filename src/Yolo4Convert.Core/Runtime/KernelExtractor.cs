@@ -1,0 +1,57 @@
+using CoreML.Specification;
+
+namespace Yolo4Convert.Runtime;
+
+/// <summary>
+/// Takes the convolution weights out of the layers of a model being read (<see cref="ModelStreamReader"/>) into the
+/// kernels' layout, and lets the message's copies go, so that a loaded model holds its weights once.
+/// </summary>
+internal sealed class KernelExtractor
+{
+    private readonly Dictionary<NeuralNetworkLayer, Operations.ConvKernel> _taken = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<NeuralNetworkLayer, string> _formats = new(ReferenceEqualityComparer.Instance);
+    private long _dropped;
+
+    /// <summary>Called for each layer as it is read: takes the weights of a convolution the runtime can run.</summary>
+    public void Take(NeuralNetworkLayer layer)
+    {
+        if (layer.LayerCase == NeuralNetworkLayer.LayerOneofCase.Convolution && Operations.CanRun(layer))
+        {
+            _taken[layer] = Extract(layer);
+        }
+    }
+
+    /// <summary>The stored format of a convolution's weights (fp32, fp16, linear8, lutN), also once they are taken.</summary>
+    public string FormatOf(NeuralNetworkLayer layer) =>
+        _formats.TryGetValue(layer, out var format) ? format : WeightDecoder.FormatOf(layer.Convolution.Weights);
+
+    /// <summary>Checks a layer of the loaded model and returns its kernel (null for layers without weights).</summary>
+    public Operations.ConvKernel? KernelOf(NeuralNetworkLayer layer)
+    {
+        if (_taken.Remove(layer, out var kernel))
+        {
+            return kernel;
+        }
+
+        Operations.Check(layer);
+        return layer.LayerCase == NeuralNetworkLayer.LayerOneofCase.Convolution ? Extract(layer) : null;
+    }
+
+    private Operations.ConvKernel Extract(NeuralNetworkLayer layer)
+    {
+        var p = layer.Convolution;
+        _formats[layer] = WeightDecoder.FormatOf(p.Weights);
+        _dropped += p.Weights.CalculateSize() / 4;
+        var kernel = Operations.ConvKernel.Take(p);
+
+        // The dropped arrays are garbage the collector would only find much later; collecting every 64 MB keeps
+        // the load's peak near one copy of the weights.
+        if (_dropped > 1 << 24)
+        {
+            GC.Collect();
+            _dropped = 0;
+        }
+
+        return kernel;
+    }
+}
