@@ -21,9 +21,6 @@ internal static class Json
     {
         Indented = true,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-
-        // A damaged model can compute infinite boxes; they are written as "Infinity"/"NaN" rather than failing.
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
     public static string Serialize(object value)
