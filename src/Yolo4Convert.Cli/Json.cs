@@ -11,7 +11,7 @@ internal static class Json
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
 
-        // A model whose values overflow (verify of NaN/Inf heads) reports them as "NaN"/"Infinity", never a crash.
+        // A damaged model can compute infinite boxes; they are written as "Infinity"/"NaN" rather than failing.
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 

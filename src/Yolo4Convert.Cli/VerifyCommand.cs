@@ -106,8 +106,8 @@ internal static class VerifyCommand
                 object Detections(VerifyRun r) => new
                 {
                     found = r.Detections.Found,
-                    worstIou = r.Detections.WorstIou,
-                    missing = r.Detections.Matches.Where(m => m.Model is null).Select(m => new { classId = m.Reference.ClassId, confidence = m.Reference.Confidence, x = m.Reference.X, y = m.Reference.Y, width = m.Reference.Width, height = m.Reference.Height, bestIou = m.Iou }),
+                    worstIou = Finite(r.Detections.WorstIou),
+                    missing = r.Detections.Matches.Where(m => m.Model is null).Select(m => new { classId = m.Reference.ClassId, confidence = Finite(m.Reference.Confidence), x = Finite(m.Reference.X), y = Finite(m.Reference.Y), width = Finite(m.Reference.Width), height = Finite(m.Reference.Height), bestIou = Finite(m.Iou) }),
                 };
                 stdout.WriteLine(Json.Serialize(new
                 {
@@ -160,6 +160,9 @@ internal static class VerifyCommand
         }));
         return command;
     }
+
+    // JSON has no NaN or infinity: a broken head's boxes report null there.
+    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 
     // A fixed, image-like test pattern (0..255) so runs are repeatable without an image file.
     private static Tensor Pattern(int channels, int height, int width)

@@ -48,9 +48,21 @@ public sealed class CoreMLRuntime
                 throw new UnsupportedFeatureException($"output '{Echo.Of(o.Name)}' is not a multi-array of rank 1 to 3; the runtime expects raw C×H×W heads or decoded rows.", new SourceLocation(fileName));
             }
 
+            if (o.Type.MultiArrayType.Shape.Any(d => d is < 1 or > int.MaxValue))
+            {
+                throw new DarknetFormatException($"output '{Echo.Of(o.Name)}' is declared [{string.Join(",", o.Type.MultiArrayType.Shape)}]; expected positive sizes.", new SourceLocation(fileName),
+                    "the file is damaged or not a model written by yolo4convert.");
+            }
+
             // A rank-2 [rows, columns] output (decoded boxes) is read from a [rows, columns, 1] blob, as Core ML does.
             var s = o.Type.MultiArrayType.Shape.Select(d => (int)d).Concat([1, 1]).ToArray();
             outputs.Add((o.Name, new TensorShape(s[0], s[1], s[2])));
+        }
+
+        if (image.Width is < 1 or > int.MaxValue || image.Height is < 1 or > int.MaxValue)
+        {
+            throw new DarknetFormatException($"the image input '{Echo.Of(input.Name)}' is {image.Width}x{image.Height}; expected positive sides.", new SourceLocation(fileName),
+                "the file is damaged or not a model written by yolo4convert.");
         }
 
         _scaler = _network.Preprocessing.FirstOrDefault(p => p.FeatureName == input.Name)?.Scaler ?? new NeuralNetworkImageScaler { ChannelScale = 1f };

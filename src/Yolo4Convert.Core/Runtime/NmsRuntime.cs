@@ -35,7 +35,7 @@ internal sealed class NmsRuntime
             throw new UnsupportedFeatureException("the nonMaximumSuppression model names no suppression method; PickTop is the only one Core ML defines.", where);
         }
 
-        if (_nms.IouThreshold is < 0 or > 1 || _nms.ConfidenceThreshold < 0)
+        if (_nms.IouThreshold is < 0 or > 1 || _nms.ConfidenceThreshold < 0 || double.IsNaN(_nms.IouThreshold) || !double.IsFinite(_nms.ConfidenceThreshold))
         {
             throw new DarknetFormatException($"the nonMaximumSuppression model has iouThreshold {_nms.IouThreshold} and confidenceThreshold {_nms.ConfidenceThreshold}; expected [0, 1] and ≥ 0.", where);
         }
@@ -129,6 +129,11 @@ internal sealed class NmsRuntime
         if (_rows.Max >= 0)
         {
             rows = Math.Min(rows, _rows.Max);
+        }
+
+        if (rows * Math.Max(classes, 4) > CoreMLModelValidator.MaxElements)
+        {
+            throw new DarknetFormatException($"the nonMaximumSuppression output is declared with at least {rows:N0} rows; the runtime holds at most {CoreMLModelValidator.MaxElements:N0} values per array.", null);
         }
 
         var outConfidence = new Tensor(new TensorShape((int)rows, classes, 1));

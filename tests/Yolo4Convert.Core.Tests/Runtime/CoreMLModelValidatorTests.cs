@@ -119,7 +119,7 @@ public sealed class CoreMLModelValidatorTests
     {
         var ex = Fails<DarknetFormatException>(Model(4_000_000_000, 3, 8, 8, Conv("image", "out")));
 
-        Assert.Contains("the image input 'image' is -294967296x-294967296", ex.Message);
+        Assert.Contains("the image input 'image' is 4000000000x4000000000; expected positive sides.", ex.Message);
     }
 
     [Fact]
@@ -135,6 +135,26 @@ public sealed class CoreMLModelValidatorTests
 
         Assert.Contains("Core ML layer 0 'pool' (Pooling) would take", ex.Message);
         Assert.Contains("the runtime allows 17,179,869,184 operations", ex.Message);
+    }
+
+    [Fact]
+    public void Load_ImageSideThatWrapsToASmallInt_IsAnErrorNotAWrongSize()
+    {
+        var model = Model(8, 3, 8, 8, Conv("image", "out"));
+        model.Description.Input[0].Type.ImageType.Width = (1L << 32) + 8;
+
+        var ex = Fails<DarknetFormatException>(model);
+
+        Assert.Contains("the image input 'image' is 4294967304x8; expected positive sides.", ex.Message);
+    }
+
+    [Fact]
+    public void Load_OutputSizeOutOfIntRange_IsAnError()
+    {
+        var model = Model(8, 3, 8, 8, Conv("image", "out"));
+        model.Description.Output[0].Type.MultiArrayType.Shape[0] = (1L << 32) + 3;
+
+        Assert.Contains("output 'out' is declared [4294967299,8,8]; expected positive sizes.", Fails<DarknetFormatException>(model).Message);
     }
 
     [Fact]
