@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Text.RegularExpressions;
 
+using Yolo4Convert.Diagnostics;
+
 namespace Yolo4Convert.Cli;
 
 /// <summary>
@@ -127,35 +129,8 @@ internal static partial class UsageErrors
         return best is not null && bestDistance > 0 && bestDistance <= 2 && bestDistance * 2 < Math.Max(letters, 2) ? best : null;
     }
 
-    /// <summary>Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps.</summary>
-    public static int Distance(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++)
-        {
-            d[i, 0] = i;
-        }
-
-        for (var j = 0; j <= b.Length; j++)
-        {
-            d[0, j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
-                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-                {
-                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
-                }
-            }
-        }
-
-        return d[a.Length, b.Length];
-    }
+    /// <summary>Optimal string alignment distance (see <see cref="EditDistance"/>).</summary>
+    public static int Distance(string a, string b) => EditDistance.Of(a, b);
 
     private static string UnknownOption(ParseResult parse, string token)
     {

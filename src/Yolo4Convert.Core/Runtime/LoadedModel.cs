@@ -42,25 +42,4 @@ public sealed class LoadedModel
         using var stream = File.OpenRead(path);
         return Load(stream, path);
     }
-
-    internal static Model Parse(Stream stream, string fileName)
-    {
-        Model model;
-        try
-        {
-            model = Model.Parser.ParseFrom(stream);
-        }
-        catch (InvalidProtocolBufferException ex)
-        {
-            throw new DarknetFormatException($"the file is not a valid .mlmodel ({ex.Message}).", new SourceLocation(fileName),
-                "pass a .mlmodel written by yolo4convert or coremltools.");
-        }
-
-        if (model.SpecificationVersion <= 0)
-        {
-            throw new DarknetFormatException("the model has no specificationVersion; this is not a Core ML model.", new SourceLocation(fileName));
-        }
-
-        return model;
-    }
 }
