@@ -16,41 +16,22 @@ namespace Yolo4Convert.Darknet;
 public static class DarknetWeightsReader
 {
     /// <summary>
-    /// Reads the weights of <paramref name="shaped"/> from a seekable stream. NaN, ±Inf and negative batch-norm
+    /// Reads the weights of <paramref name="shaped"/> from a seekable stream, whole. NaN, ±Inf and negative batch-norm
     /// variance go to <paramref name="warnings"/> (one line per layer), or fail in its strict mode.
     /// </summary>
     public static WeightedNetwork Read(ShapedNetwork shaped, Stream stream, string fileName, WarningLog? warnings = null)
     {
-        ArgumentNullException.ThrowIfNull(shaped);
-        ArgumentNullException.ThrowIfNull(stream);
-        var length = stream.Length;
-        var header = ReadHeader(stream, length, fileName);
-        var expected = ExpectedSize(shaped, header.Size);
-        if (length != expected)
-        {
-            throw Mismatch(shaped, header, length, expected, fileName);
-        }
-
+        var file = DarknetWeightsFile.Open(shaped, stream, fileName, warnings);
         var weights = new ConvWeights?[shaped.Network.Layers.Length];
         foreach (var layer in shaped.Network.Layers)
         {
             if (layer is ConvolutionalLayer c)
             {
-                var offset = stream.Position;
-                var biases = ReadFloats(stream, c.Filters);
-                BatchNormWeights? bn = c.BatchNormalize
-                    ? new BatchNormWeights(ReadFloats(stream, c.Filters), ReadFloats(stream, c.Filters), ReadFloats(stream, c.Filters))
-                    : null;
-                var kernel = ReadFloats(stream, checked((int)shaped.KernelCount(c)));
-                weights[c.Index] = new ConvWeights(biases, bn, kernel);
-                if (warnings is not null)
-                {
-                    DarknetWeightsChecks.Check(c, weights[c.Index]!, offset, fileName, warnings);
-                }
+                weights[c.Index] = file.ReadWhole(c);
             }
         }
 
-        return new WeightedNetwork(shaped.Network, [.. weights], header);
+        return new WeightedNetwork(shaped.Network, [.. weights], file.Header);
     }
 
     /// <summary>The exact file size the cfg needs with a header of <paramref name="headerSize"/> bytes.</summary>
@@ -60,20 +41,25 @@ public static class DarknetWeightsReader
         return headerSize + (4 * shaped.TotalWeightFloats);
     }
 
-    private static float[] ReadFloats(Stream stream, int count)
+    /// <summary>Reads <paramref name="values"/>.Length little-endian floats.</summary>
+    internal static void ReadFloats(Stream stream, Span<float> values)
     {
-        var values = GC.AllocateUninitializedArray<float>(count);
-        stream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
+        stream.ReadExactly(MemoryMarshal.AsBytes(values));
         if (!BitConverter.IsLittleEndian)
         {
-            var ints = MemoryMarshal.Cast<float, int>(values.AsSpan());
+            var ints = MemoryMarshal.Cast<float, int>(values);
             BinaryPrimitives.ReverseEndianness(ints, ints);
         }
+    }
 
+    internal static float[] ReadFloats(Stream stream, int count)
+    {
+        var values = GC.AllocateUninitializedArray<float>(count);
+        ReadFloats(stream, values);
         return values;
     }
 
-    private static WeightsHeader ReadHeader(Stream stream, long length, string fileName)
+    internal static WeightsHeader ReadHeader(Stream stream, long length, string fileName)
     {
         Span<byte> head = stackalloc byte[20];
         var got = stream.ReadAtLeast(head, 20, throwOnEndOfStream: false);
@@ -130,7 +116,7 @@ public static class DarknetWeightsReader
         }
     }
 
-    private static DarknetFormatException Mismatch(ShapedNetwork shaped, WeightsHeader header, long length, long expected, string fileName)
+    internal static DarknetFormatException Mismatch(ShapedNetwork shaped, WeightsHeader header, long length, long expected, string fileName)
     {
         var sizes = $"expected {expected:N0} bytes ({header.Size}-byte header + {shaped.TotalWeightFloats:N0} floats), found {length:N0}";
         var cause = ClassesThatFit(shaped, (length - header.Size) / 4.0) is { } fit

@@ -1,0 +1,117 @@
+using Yolo4Convert.Diagnostics;
+using Yolo4Convert.Graph;
+using Yolo4Convert.Passes;
+
+namespace Yolo4Convert.Darknet;
+
+/// <summary>
+/// A .weights file opened against its cfg: the header read and the size checked up front (a mismatch fails before
+/// anything is written), then each convolution read on demand, in any order, whole or in chunks, so that a writer
+/// holds at most a chunk of the weights. Every layer is checked for NaN, ±Inf and negative variance the first time
+/// it is read in full (<see cref="DarknetWeightsChecks"/>). The stream must stay open and seekable while in use.
+/// </summary>
+public sealed class DarknetWeightsFile : ConvWeightsSource
+{
+    private readonly Stream _stream;
+    private readonly string _fileName;
+    private readonly WarningLog? _warnings;
+    private readonly long[] _offsets;
+    private readonly HashSet<int> _checked = [];
+    private ConvValues? _reading;
+
+    private DarknetWeightsFile(Stream stream, string fileName, WarningLog? warnings, WeightsHeader header, long[] offsets)
+    {
+        _stream = stream;
+        _fileName = fileName;
+        _warnings = warnings;
+        _offsets = offsets;
+        Header = header;
+    }
+
+    /// <summary>The file's header.</summary>
+    public WeightsHeader Header { get; }
+
+    /// <summary>
+    /// Reads the header of a seekable stream and checks its length against <paramref name="shaped"/>; suspicious
+    /// values go to <paramref name="warnings"/> as layers are read (or fail in its strict mode).
+    /// </summary>
+    public static DarknetWeightsFile Open(ShapedNetwork shaped, Stream stream, string fileName, WarningLog? warnings = null)
+    {
+        ArgumentNullException.ThrowIfNull(shaped);
+        ArgumentNullException.ThrowIfNull(stream);
+        var length = stream.Length;
+        var header = DarknetWeightsReader.ReadHeader(stream, length, fileName);
+        var expected = DarknetWeightsReader.ExpectedSize(shaped, header.Size);
+        if (length != expected)
+        {
+            throw DarknetWeightsReader.Mismatch(shaped, header, length, expected, fileName);
+        }
+
+        var offsets = new long[shaped.Network.Layers.Length];
+        long offset = header.Size;
+        foreach (var layer in shaped.Network.Layers)
+        {
+            offsets[layer.Index] = offset;
+            offset += 4 * shaped.WeightFloats(layer);
+        }
+
+        return new DarknetWeightsFile(stream, fileName, warnings, header, offsets);
+    }
+
+    /// <inheritdoc/>
+    public override ConvValues Open(ConvolutionalLayer layer)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        var offset = _offsets[layer.Index];
+        if (_stream.Position != offset)
+        {
+            _stream.Position = offset;
+        }
+
+        var biases = DarknetWeightsReader.ReadFloats(_stream, layer.Filters);
+        BatchNormWeights? bn = layer.BatchNormalize
+            ? new BatchNormWeights(DarknetWeightsReader.ReadFloats(_stream, layer.Filters), DarknetWeightsReader.ReadFloats(_stream, layer.Filters), DarknetWeightsReader.ReadFloats(_stream, layer.Filters))
+            : null;
+        DarknetWeightsChecks? checks = null;
+        if (_warnings is not null && !_checked.Contains(layer.Index))
+        {
+            checks = new DarknetWeightsChecks(layer, offset);
+            checks.AddHead(biases, bn);
+        }
+
+        var values = new FileValues(this, layer, biases, bn, KernelCount(layer, offset, biases.Length * (bn is null ? 1 : 4)), checks);
+        _reading = values;
+        return values;
+    }
+
+    // The kernel fills the rest of the layer's span in the file: up to the next layer's offset.
+    private long KernelCount(ConvolutionalLayer layer, long offset, int headFloats)
+    {
+        var end = layer.Index + 1 < _offsets.Length ? _offsets[layer.Index + 1] : _stream.Length;
+        return ((end - offset) / 4) - headFloats;
+    }
+
+    private sealed class FileValues(DarknetWeightsFile file, ConvolutionalLayer layer, float[] biases, BatchNormWeights? bn, long count, DarknetWeightsChecks? checks)
+        : ConvValues(biases, bn, count)
+    {
+        protected override void ReadKernelCore(Span<float> destination)
+        {
+            // The values are read where the previous read stopped: one layer at a time.
+            if (file._reading != this)
+            {
+                throw new InvalidOperationException($"layer {layer.Index} is read after another layer was opened");
+            }
+
+            DarknetWeightsReader.ReadFloats(file._stream, destination);
+            checks?.Add("kernel", destination);
+        }
+
+        protected override void Finished()
+        {
+            if (checks is not null && file._checked.Add(layer.Index))
+            {
+                checks.Report(BatchNorm, file._fileName, file._warnings!);
+            }
+        }
+    }
+}
