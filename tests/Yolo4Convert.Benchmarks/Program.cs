@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Yolo4Convert.CoreML;
 using Yolo4Convert.Darknet;
+using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Numerics;
 using Yolo4Convert.Reference;
@@ -19,6 +20,10 @@ using Yolo4Convert.Tests;
 //       and the Darknet reference.
 //   run MODEL [RUNS] | gemm          the runtime alone; the matrix product's rate
 //   keras CFG WEIGHTS OUT.h5         the Keras writer alone (CPU and wall), after reading the weights
+//   keras-export CFG WEIGHTS OUT.h5 [--phases] [--repeat N]
+//                                    the Keras export as the CLI runs it: cfg read, weights file opened (header and
+//                                    size checked, layers read on demand while writing), .h5 written; once, to be
+//                                    timed from outside (GNU time); --phases prints where the time goes
 //   fuzz ...                         the seeded structure-aware fuzz driver (see Fuzz.cs)
 //   seeded-weights CFG OUT.weights   the seeded weights the tests use for CFG (what precision.sh converts)
 //   precision-runs ...               see PrecisionRuns.cs
@@ -42,6 +47,7 @@ return args.FirstOrDefault() switch
     "run" => RunOnly(args),
     "gemm" => GemmRate(),
     "keras" => KerasTime(args),
+    "keras-export" => KerasExport(args),
     _ => Usage(),
 };
 
@@ -164,6 +170,33 @@ static int KerasTime(string[] args)
 
         self.Refresh();
         Console.WriteLine($"Keras write: {watch.Elapsed.TotalSeconds:0.00} s wall, {(self.TotalProcessorTime - cpu).TotalSeconds:0.00} s CPU");
+    }
+
+    return 0;
+}
+
+// keras-export CFG WEIGHTS OUT.h5 [--phases] [--repeat N]: one streamed export from the weights file, as a user runs
+// it; --repeat runs it N times in the process, to tell the steady state from the start-up (JIT).
+static int KerasExport(string[] args)
+{
+    var repeat = args.Contains("--repeat") ? int.Parse(args[Array.IndexOf(args, "--repeat") + 1], CultureInfo.InvariantCulture) : 1;
+    for (var run = 0; run < repeat; run++)
+    {
+        var watch = Stopwatch.StartNew();
+        var shaped = DarknetReader.ReadCfg(DarknetReader.ReadCfgText(args[1]), args[1], warnings: new WarningLog());
+        var cfg = watch.Elapsed.TotalSeconds;
+        using (var input = new FileStream(args[2], FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
+        using (var output = new FileStream(args[3], FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20))
+        {
+            var weights = DarknetWeightsFile.Open(shaped, input, args[2], new WarningLog());
+            new Yolo4Convert.Keras.KerasH5Writer().Write(shaped, weights, output);
+        }
+
+        if (args.Contains("--phases"))
+        {
+            using var self = Process.GetCurrentProcess();
+            Console.WriteLine($"cfg {cfg:0.000} s, export {watch.Elapsed.TotalSeconds - cfg:0.000} s; process CPU {self.TotalProcessorTime.TotalSeconds:0.000} s, peak working set {self.PeakWorkingSet64 >> 20} MiB");
+        }
     }
 
     return 0;

@@ -12,8 +12,9 @@ public sealed record KerasWriteResult(int LayerCount, int WeightedLayerCount, IR
 /// Writes the intermediate Keras form: a Keras 2 (tf.keras 2.x) full-model HDF5 file, lowered from the same layer
 /// graph as the Core ML writer. Root attributes keras_version, backend and model_config; group model_weights with
 /// layer_names and one group per layer holding weight_names and the datasets "layer/layer/kernel:0" etc.
-/// Written with PureHDF, streamed: each large dataset goes to the file as it is transposed, one kernel tap at a time
-/// through one reused buffer, so memory holds no whole-file buffer and no transposed copy of the weights.
+/// Written with PureHDF, streamed: the weights are read from a <see cref="ConvWeightsSource"/> one convolution at a
+/// time, and each large dataset goes to the file in one piece as soon as its kernel is transposed into one reused
+/// buffer, so memory holds no whole-file buffer and no copy of the weights beyond the largest kernel.
 /// </summary>
 public sealed class KerasH5Writer(KerasWriterOptions? options = null)
 {
@@ -22,13 +23,24 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
 
     private readonly KerasWriterOptions _options = options ?? new KerasWriterOptions();
 
-    /// <summary>Lowers and writes the model to <paramref name="stream"/>.</summary>
+    /// <summary>Lowers and writes the model, with weights already in memory, to <paramref name="stream"/>.</summary>
     public KerasWriteResult Write(WeightedNetwork weighted, ShapedNetwork shaped, Stream stream)
     {
         ArgumentNullException.ThrowIfNull(weighted);
+        return Write(shaped, ConvWeightsSource.From(weighted), stream);
+    }
+
+    /// <summary>
+    /// Lowers and writes the model to <paramref name="stream"/>, reading each convolution's weights from
+    /// <paramref name="weights"/> when its datasets are written (the per-filter values and the small kernels first,
+    /// in file order; then each large kernel once, in the order of the file's datasets).
+    /// </summary>
+    public KerasWriteResult Write(ShapedNetwork shaped, ConvWeightsSource weights, Stream stream)
+    {
         ArgumentNullException.ThrowIfNull(shaped);
+        ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(stream);
-        var (layers, outputs) = new KerasLowering(weighted, shaped).Lower();
+        var (layers, outputs) = new KerasLowering(shaped).Lower();
         var ordered = KerasTopology.Order(layers, outputs);
         var config = KerasModelConfig.Build(_options.ModelName, ordered, outputs, _options.KerasVersion);
 
@@ -36,12 +48,15 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
         // their values written one at a time. Any other stream gets it the ordinary way, built whole in memory; both
         // give the same bytes.
         var streaming = stream.CanRead && stream.CanSeek && stream.Position == 0;
+        bool Compact(KerasWeight w) => 4L * w.Count < CompactBytes;
+        var values = new KerasWeightValues(weights);
+        values.ReadUpFront(ordered.SelectMany(l => l.Weights), w => !streaming || Compact(w));
         var datasets = new List<(H5Dataset<float[]> Dataset, KerasWeight Weight)>();
         var nameAttributes = new List<string>();
-        var weightsAttributes = Names("layer_names", ordered.Select(l => l.Name).ToList(), nameAttributes);
-        weightsAttributes["backend"] = "tensorflow";
-        weightsAttributes["keras_version"] = _options.KerasVersion;
-        var weights = new H5Group { Attributes = weightsAttributes };
+        var groupAttributes = Names("layer_names", ordered.Select(l => l.Name).ToList(), nameAttributes);
+        groupAttributes["backend"] = "tensorflow";
+        groupAttributes["keras_version"] = _options.KerasVersion;
+        var modelWeights = new H5Group { Attributes = groupAttributes };
         foreach (var layer in ordered)
         {
             var group = new H5Group
@@ -57,9 +72,9 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
                 {
                     var dims = w.Shape.Select(d => (ulong)d).ToArray();
                     var key = w.Name[(w.Name.IndexOf('/', StringComparison.Ordinal) + 1)..];
-                    if (!streaming || 4L * w.Count < CompactBytes)
+                    if (!streaming || Compact(w))
                     {
-                        inner[key] = new H5Dataset(Values(w), fileDims: dims);
+                        inner[key] = new H5Dataset(values.Values(w), fileDims: dims);
                         continue;
                     }
 
@@ -71,7 +86,7 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
                 group[layer.Name] = inner;
             }
 
-            weights[layer.Name] = group;
+            modelWeights[layer.Name] = group;
         }
 
         var file = new H5File
@@ -82,12 +97,12 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
                 ["backend"] = "tensorflow",
                 ["model_config"] = config,
             },
-            ["model_weights"] = weights,
+            ["model_weights"] = modelWeights,
         };
 
         if (streaming)
         {
-            WriteStreaming(file, datasets, nameAttributes, stream);
+            WriteStreaming(file, datasets, values, nameAttributes, stream);
         }
         else
         {
@@ -98,24 +113,52 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
         return new KerasWriteResult(ordered.Count, ordered.Count(l => l.Weights.Count > 0), outputs, custom);
     }
 
-    // The structure first, then each dataset's values through one reused buffer, then the name arrays' patch.
-    private static void WriteStreaming(H5File file, List<(H5Dataset<float[]> Dataset, KerasWeight Weight)> datasets, List<string> nameAttributes, Stream stream)
+    // The structure first, then each dataset's values in one piece, then the name arrays' patch. The kernels take
+    // turns in two buffers: the next one is read and transposed on another thread while this one is written.
+    private static void WriteStreaming(H5File file, List<(H5Dataset<float[]> Dataset, KerasWeight Weight)> datasets, KerasWeightValues values, List<string> nameAttributes, Stream stream)
     {
         var output = new Hdf5MetadataStream(stream);
-        var buffer = new float[datasets.Select(d => d.Weight.Count / d.Weight.Parts).DefaultIfEmpty(0).Max()];
-        using (var writer = file.BeginWrite(output))
+        var kernels = datasets.Where(d => d.Weight.Kind == KerasWeightKind.Kernel).ToList();
+        var largest = kernels.Select(d => d.Weight.Count).DefaultIfEmpty(0).Max();
+        var buffers = kernels.Count switch
         {
+            0 => [],
+            1 => [GC.AllocateUninitializedArray<float>(largest)],
+            _ => new[] { GC.AllocateUninitializedArray<float>(largest), GC.AllocateUninitializedArray<float>(largest) },
+        };
+        Task Prepare(int n) => n < kernels.Count
+            ? Task.Run(() => values.ReadKernel(kernels[n].Weight, buffers[n % 2].AsSpan(0, kernels[n].Weight.Count)))
+            : Task.CompletedTask;
+
+        var next = 0;
+        var pending = Prepare(0);
+        try
+        {
+            using var writer = file.BeginWrite(output);
             foreach (var (dataset, weight) in datasets)
             {
-                var size = weight.Count / weight.Parts;
-                var memory = new HyperslabSelection(0, (ulong)size);
-                for (var part = 0; part < weight.Parts; part++)
+                var data = weight.Kind == KerasWeightKind.Kernel ? buffers[next % 2] : values.Values(weight);
+                if (weight.Kind == KerasWeightKind.Kernel)
                 {
-                    weight.Fill(part, buffer);
-                    output.InPayload = true;
-                    writer.Write(dataset, buffer, memory, weight.Parts == 1 ? null : Slice(weight.Shape, part));
-                    output.InPayload = false;
+                    // Kernel n is ready; kernel n + 1 goes to the buffer kernel n − 1 was written from.
+                    pending.GetAwaiter().GetResult();
+                    pending = Prepare(++next);
                 }
+
+                output.InPayload = true;
+                writer.Write(dataset, data, new HyperslabSelection(0, (ulong)weight.Count));
+                output.InPayload = false;
+            }
+        }
+        finally
+        {
+            // A failed write leaves no reader running on the weights stream.
+            try
+            {
+                pending.Wait();
+            }
+            catch (AggregateException) when (pending.IsFaulted)
+            {
             }
         }
 
@@ -141,22 +184,6 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
 
         stream.Write(bytes, 0, (int)buffer.Length);
     }
-
-    private static float[] Values(KerasWeight weight)
-    {
-        var values = new float[weight.Count];
-        var part = weight.Count / weight.Parts;
-        for (var p = 0; p < weight.Parts; p++)
-        {
-            weight.Fill(p, values.AsSpan(p * part, part));
-        }
-
-        return values;
-    }
-
-    // The [ky, kx, :, :] slice of an HWIO kernel.
-    private static HyperslabSelection Slice(int[] shape, int part) => new(
-        4, [(ulong)(part / shape[1]), (ulong)(part % shape[1]), 0, 0], [1, 1, (ulong)shape[2], (ulong)shape[3]]);
 
     // A name array as one attribute, or in Keras' numbered parts when it exceeds an object-header message.
     private static Dictionary<string, object> Names(string attribute, IReadOnlyList<string> names, List<string> written)

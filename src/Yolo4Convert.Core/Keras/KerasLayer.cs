@@ -1,26 +1,35 @@
 using System.Text.Json.Nodes;
+using Yolo4Convert.Graph;
 
 namespace Yolo4Convert.Keras;
 
-/// <summary>
-/// One weight tensor of a Keras layer, e.g. "conv_005/kernel:0" with its HWIO shape. Its values are produced on
-/// demand into the writer's buffer, one kernel tap (a [ky, kx, :, :] slice) at a time for a kernel, so no transposed
-/// copy of the weights is ever held.
-/// </summary>
-internal sealed record KerasWeight(string Name, int[] Shape, KerasWeight.FillAction Fill)
+/// <summary>Which of a convolution's stored values a Keras weight holds.</summary>
+internal enum KerasWeightKind
 {
-    /// <summary>Writes the values of slice <c>part</c> (of <see cref="Parts"/>), in Keras' order, to the target.</summary>
-    public delegate void FillAction(int part, Span<float> target);
+    /// <summary>The kernel, Darknet's OIHW transposed to HWIO (a depthwise kernel as [kh, kw, C, 1]).</summary>
+    Kernel,
 
-    public KerasWeight(string name, int[] shape, float[] values)
-        : this(name, shape, (_, target) => values.CopyTo(target))
-    {
-    }
+    /// <summary>Darknet's biases: the Conv2D bias, or the BatchNormalization beta.</summary>
+    Biases,
 
+    /// <summary>The batch-norm scales (gamma).</summary>
+    Scales,
+
+    /// <summary>The batch-norm rolling mean.</summary>
+    Mean,
+
+    /// <summary>The batch-norm rolling variance.</summary>
+    Variance,
+}
+
+/// <summary>
+/// One weight tensor of a Keras layer, e.g. "conv_005/kernel:0" with its HWIO shape: a reference to the convolution
+/// whose values it holds, not the values themselves, so the writer reads them from the weights source only when the
+/// dataset is written (<see cref="KerasWeightValues"/>).
+/// </summary>
+internal sealed record KerasWeight(string Name, int[] Shape, ConvolutionalLayer Layer, KerasWeightKind Kind)
+{
     public int Count => Shape.Aggregate(1, (a, b) => a * b);
-
-    /// <summary>A 4-D kernel comes in kh·kw slices [ky, kx, :, :]; anything else in one piece.</summary>
-    public int Parts => Shape.Length == 4 ? Shape[0] * Shape[1] : 1;
 }
 
 /// <summary>

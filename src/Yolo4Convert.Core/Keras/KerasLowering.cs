@@ -15,14 +15,13 @@ internal sealed class KerasLowering
     /// <summary>Custom layer classes a reader must register to load the file.</summary>
     public static readonly IReadOnlyList<string> CustomClasses = ["Mish", "ChannelSlice", "DarknetReorg"];
 
-    private readonly WeightedNetwork _weighted;
     private readonly ShapedNetwork _shaped;
     private readonly List<KerasLayer> _layers = [];
     private readonly string[] _tensors;
 
-    public KerasLowering(WeightedNetwork weighted, ShapedNetwork shaped)
+    // Needs the shapes only: the weights are named here and read by the writer when it writes them.
+    public KerasLowering(ShapedNetwork shaped)
     {
-        _weighted = weighted;
         _shaped = shaped;
         _tensors = new string[shaped.Network.Layers.Length];
     }
@@ -125,7 +124,6 @@ internal sealed class KerasLowering
     {
         var x = _shaped.InputShape(c);
         var y = _shaped.Shapes[c.Index];
-        var w = _weighted.Weights[c.Index]!;
         var input = Tensor(c.Inputs[0]);
         var (padding, ph, pw) = KerasPadding(x, y, ((c.Size - 1) * c.Dilation) + 1, c.StrideY, c.StrideX, c.Padding * c.Dilation);
         if (padding is null)
@@ -153,22 +151,22 @@ internal sealed class KerasLowering
         if (depthwise)
         {
             config["depth_multiplier"] = 1;
-            weights.Add(new KerasWeight($"{name}/depthwise_kernel:0", [c.Size, c.Size, x.C, 1], Hwio(w.Kernel, c.Filters, 1, c.Size)));
+            weights.Add(new KerasWeight($"{name}/depthwise_kernel:0", [c.Size, c.Size, x.C, 1], c, KerasWeightKind.Kernel));
         }
         else
         {
             config["filters"] = c.Filters;
             config["groups"] = c.Groups;
-            weights.Add(new KerasWeight($"{name}/kernel:0", [c.Size, c.Size, x.C / c.Groups, c.Filters], Hwio(w.Kernel, c.Filters, x.C / c.Groups, c.Size)));
+            weights.Add(new KerasWeight($"{name}/kernel:0", [c.Size, c.Size, x.C / c.Groups, c.Filters], c, KerasWeightKind.Kernel));
         }
 
         if (!c.BatchNormalize)
         {
-            weights.Add(new KerasWeight($"{name}/bias:0", [c.Filters], w.Biases));
+            weights.Add(new KerasWeight($"{name}/bias:0", [c.Filters], c, KerasWeightKind.Biases));
         }
 
         var output = Add(name, depthwise ? "DepthwiseConv2D" : "Conv2D", config, [input], weights);
-        if (w.BatchNorm is { } bn)
+        if (c.BatchNormalize)
         {
             var bnName = Name("bn", c);
 
@@ -184,28 +182,15 @@ internal sealed class KerasLowering
                 ["scale"] = true,
             }, [output],
             [
-                new KerasWeight($"{bnName}/gamma:0", [c.Filters], bn.Scales),
-                new KerasWeight($"{bnName}/beta:0", [c.Filters], w.Biases),
-                new KerasWeight($"{bnName}/moving_mean:0", [c.Filters], bn.Mean),
-                new KerasWeight($"{bnName}/moving_variance:0", [c.Filters], bn.Variance),
+                new KerasWeight($"{bnName}/gamma:0", [c.Filters], c, KerasWeightKind.Scales),
+                new KerasWeight($"{bnName}/beta:0", [c.Filters], c, KerasWeightKind.Biases),
+                new KerasWeight($"{bnName}/moving_mean:0", [c.Filters], c, KerasWeightKind.Mean),
+                new KerasWeight($"{bnName}/moving_variance:0", [c.Filters], c, KerasWeightKind.Variance),
             ]);
         }
 
         return Activate(c, output, c.Activation);
     }
-
-    // OIHW (Darknet) → HWIO (Keras): kernel[ky][kx][i][o] = W[o][i][ky][kx], one tap k = ky·size + kx at a time.
-    private static KerasWeight.FillAction Hwio(float[] oihw, int outputs, int inputs, int size) => (k, result) =>
-    {
-        var plane = size * size;
-        for (var o = 0; o < outputs; o++)
-        {
-            for (var i = 0; i < inputs; i++)
-            {
-                result[(i * outputs) + o] = oihw[(((o * inputs) + i) * plane) + k];
-            }
-        }
-    };
 
     private string Activate(Layer layer, string input, Activation activation)
     {

@@ -1,0 +1,88 @@
+using Yolo4Convert.Graph;
+
+namespace Yolo4Convert.Keras;
+
+/// <summary>
+/// The values of the Keras weights, taken from a <see cref="ConvWeightsSource"/> one convolution at a time. The
+/// per-filter values (biases, batch norm) of every convolution, and the kernels the caller wants at hand (those
+/// stored inside object headers, which PureHDF needs when the structure is declared), are read up front in file
+/// order; every other kernel is read when its dataset is written, in chunks of filters, and transposed straight into
+/// the writer's buffer. So each convolution's kernel is read once, and no layer's OIHW copy is ever held whole.
+/// </summary>
+internal sealed class KerasWeightValues(ConvWeightsSource source)
+{
+    private readonly Dictionary<int, (float[] Biases, BatchNormWeights? BatchNorm)> _heads = [];
+    private readonly Dictionary<int, float[]> _kernels = [];
+    private float[] _chunk = [];
+
+    /// <summary>
+    /// Reads the per-filter values of every convolution behind <paramref name="weights"/>, and the kernels for which
+    /// <paramref name="kernelNow"/> holds, in the order of the layers (the order of a .weights file).
+    /// </summary>
+    public void ReadUpFront(IEnumerable<KerasWeight> weights, Func<KerasWeight, bool> kernelNow)
+    {
+        foreach (var layer in weights.GroupBy(w => w.Layer.Index).OrderBy(g => g.Key))
+        {
+            var conv = layer.First().Layer;
+            var values = source.Open(conv);
+            _heads[conv.Index] = (values.Biases, values.BatchNorm);
+            foreach (var kernel in layer.Where(w => w.Kind == KerasWeightKind.Kernel && kernelNow(w)))
+            {
+                var hwio = GC.AllocateUninitializedArray<float>(kernel.Count);
+                ReadKernel(kernel, values, hwio);
+                _kernels[conv.Index] = hwio;
+            }
+        }
+    }
+
+    /// <summary>The values of a weight read up front.</summary>
+    public float[] Values(KerasWeight weight)
+    {
+        var index = weight.Layer.Index;
+        var (biases, batchNorm) = _heads.TryGetValue(index, out var head) ? head
+            : throw new InvalidOperationException($"the values of layer {index} were not read up front");
+        return weight.Kind switch
+        {
+            KerasWeightKind.Kernel => _kernels.TryGetValue(index, out var kernel) ? kernel
+                : throw new InvalidOperationException($"the kernel of layer {index} was not read up front"),
+            KerasWeightKind.Biases => biases,
+            KerasWeightKind.Scales => Norm(batchNorm, index).Scales,
+            KerasWeightKind.Mean => Norm(batchNorm, index).Mean,
+            KerasWeightKind.Variance => Norm(batchNorm, index).Variance,
+            _ => throw new InvalidOperationException($"unknown weight kind {weight.Kind}"),
+        };
+    }
+
+    /// <summary>Reads a kernel from the source and writes it, in Keras' HWIO order, to <paramref name="hwio"/>.</summary>
+    public void ReadKernel(KerasWeight kernel, Span<float> hwio) => ReadKernel(kernel, source.Open(kernel.Layer), hwio);
+
+    private void ReadKernel(KerasWeight kernel, ConvValues values, Span<float> hwio)
+    {
+        var conv = kernel.Layer;
+        if (kernel.Kind != KerasWeightKind.Kernel || values.KernelCount != kernel.Count || hwio.Length != kernel.Count)
+        {
+            throw new InvalidOperationException(
+                $"{kernel.Name}: {values.KernelCount} kernel values stored, {kernel.Count} in the Keras shape, {hwio.Length} asked for");
+        }
+
+        var plane = conv.Size * conv.Size;
+        var inputs = kernel.Count / conv.Filters / plane;
+        var rows = KerasKernelTransposition.RowsPerChunk(inputs * plane, conv.Filters);
+        var need = rows * inputs * plane;
+        if (_chunk.Length < need)
+        {
+            _chunk = GC.AllocateUninitializedArray<float>(need);
+        }
+
+        for (var first = 0; first < conv.Filters; first += rows)
+        {
+            var count = Math.Min(rows, conv.Filters - first);
+            var chunk = _chunk.AsSpan(0, count * inputs * plane);
+            values.ReadKernel(chunk);
+            KerasKernelTransposition.Transpose(chunk, first, count, conv.Filters, inputs, plane, hwio);
+        }
+    }
+
+    private static BatchNormWeights Norm(BatchNormWeights? batchNorm, int index) =>
+        batchNorm ?? throw new InvalidOperationException($"layer {index} has no batch norm");
+}
