@@ -127,7 +127,7 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
             _ => new[] { GC.AllocateUninitializedArray<float>(largest), GC.AllocateUninitializedArray<float>(largest) },
         };
         Task Prepare(int n) => n < kernels.Count
-            ? Task.Run(() => values.ReadKernel(kernels[n].Weight, buffers[n % 2].AsSpan(0, kernels[n].Weight.Count)))
+            ? Task.Run(() => values.ReadKernel(kernels[n].Weight, buffers[n % 2]))
             : Task.CompletedTask;
 
         var next = 0;

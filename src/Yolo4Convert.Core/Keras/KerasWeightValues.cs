@@ -11,6 +11,10 @@ namespace Yolo4Convert.Keras;
 /// </summary>
 internal sealed class KerasWeightValues(ConvWeightsSource source)
 {
+    // Chunks from 256 Ki values (1 MiB) up are transposed by two threads: the thread writing the file waits for the
+    // next kernel most of the time, so its core takes half of the filters.
+    private const int ParallelFloats = 1 << 18;
+
     private readonly Dictionary<int, (float[] Biases, BatchNormWeights? BatchNorm)> _heads = [];
     private readonly Dictionary<int, float[]> _kernels = [];
     private float[] _chunk = [];
@@ -53,16 +57,19 @@ internal sealed class KerasWeightValues(ConvWeightsSource source)
         };
     }
 
-    /// <summary>Reads a kernel from the source and writes it, in Keras' HWIO order, to <paramref name="hwio"/>.</summary>
-    public void ReadKernel(KerasWeight kernel, Span<float> hwio) => ReadKernel(kernel, source.Open(kernel.Layer), hwio);
+    /// <summary>
+    /// Reads a kernel from the source and writes it, in Keras' HWIO order, to the start of <paramref name="hwio"/>;
+    /// a large chunk of filters is transposed by two threads, each taking half of its filters.
+    /// </summary>
+    public void ReadKernel(KerasWeight kernel, float[] hwio) => ReadKernel(kernel, source.Open(kernel.Layer), hwio);
 
-    private void ReadKernel(KerasWeight kernel, ConvValues values, Span<float> hwio)
+    private void ReadKernel(KerasWeight kernel, ConvValues values, float[] hwio)
     {
         var conv = kernel.Layer;
-        if (kernel.Kind != KerasWeightKind.Kernel || values.KernelCount != kernel.Count || hwio.Length != kernel.Count)
+        if (kernel.Kind != KerasWeightKind.Kernel || values.KernelCount != kernel.Count || hwio.Length < kernel.Count)
         {
             throw new InvalidOperationException(
-                $"{kernel.Name}: {values.KernelCount} kernel values stored, {kernel.Count} in the Keras shape, {hwio.Length} asked for");
+                $"{kernel.Name}: {values.KernelCount} kernel values stored, {kernel.Count} in the Keras shape, room for {hwio.Length}");
         }
 
         var plane = conv.Size * conv.Size;
@@ -74,12 +81,21 @@ internal sealed class KerasWeightValues(ConvWeightsSource source)
             _chunk = GC.AllocateUninitializedArray<float>(need);
         }
 
-        for (var first = 0; first < conv.Filters; first += rows)
+        var (chunk, row, filters, length) = (_chunk, inputs * plane, conv.Filters, kernel.Count);
+        for (var first = 0; first < filters; first += rows)
         {
-            var count = Math.Min(rows, conv.Filters - first);
-            var chunk = _chunk.AsSpan(0, count * inputs * plane);
-            values.ReadKernel(chunk);
-            KerasKernelTransposition.Transpose(chunk, first, count, conv.Filters, inputs, plane, hwio);
+            var (start, count) = (first, Math.Min(rows, filters - first));
+            values.ReadKernel(chunk.AsSpan(0, count * row));
+            var half = count * row >= ParallelFloats ? count / 16 * 8 : 0;
+            if (half == 0)
+            {
+                KerasKernelTransposition.Transpose(chunk.AsSpan(0, count * row), start, count, filters, inputs, plane, hwio.AsSpan(0, length));
+                continue;
+            }
+
+            Parallel.Invoke(
+                () => KerasKernelTransposition.Transpose(chunk.AsSpan(0, half * row), start, half, filters, inputs, plane, hwio.AsSpan(0, length)),
+                () => KerasKernelTransposition.Transpose(chunk.AsSpan(half * row, (count - half) * row), start + half, count - half, filters, inputs, plane, hwio.AsSpan(0, length)));
         }
     }
 
