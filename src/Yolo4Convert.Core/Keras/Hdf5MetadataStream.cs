@@ -3,6 +3,8 @@ namespace Yolo4Convert.Keras;
 /// <summary>
 /// Passes PureHDF's output through to the file and notes the byte ranges it writes outside dataset payloads (object
 /// headers, heaps, the superblock), so the fixed-string patch reads back those few kilobytes and not the weights.
+/// A seek to where the stream already is does not reach the file: PureHDF seeks before almost every piece of an
+/// object header, and a FileStream writes out its buffer on every seek (thousands of small writes otherwise).
 /// </summary>
 internal sealed class Hdf5MetadataStream(Stream inner) : Stream
 {
@@ -24,7 +26,13 @@ internal sealed class Hdf5MetadataStream(Stream inner) : Stream
     public override long Position
     {
         get => inner.Position;
-        set => inner.Position = value;
+        set
+        {
+            if (inner.Position != value)
+            {
+                inner.Position = value;
+            }
+        }
     }
 
     public override void Flush() => inner.Flush();
@@ -33,7 +41,8 @@ internal sealed class Hdf5MetadataStream(Stream inner) : Stream
 
     public override int Read(Span<byte> buffer) => inner.Read(buffer);
 
-    public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
+    public override long Seek(long offset, SeekOrigin origin) =>
+        origin == SeekOrigin.Begin && offset == inner.Position ? offset : inner.Seek(offset, origin);
 
     public override void SetLength(long value) => inner.SetLength(value);
 
