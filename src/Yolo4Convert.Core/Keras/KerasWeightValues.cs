@@ -6,8 +6,9 @@ namespace Yolo4Convert.Keras;
 /// The values of the Keras weights, taken from a <see cref="ConvWeightsSource"/> one convolution at a time. The
 /// per-filter values (biases, batch norm) of every convolution, and the kernels the caller wants at hand (those
 /// stored inside object headers, which PureHDF needs when the structure is declared), are read up front in file
-/// order; every other kernel is read when its dataset is written, in chunks of filters, and transposed straight into
-/// the writer's buffer. So each convolution's kernel is read once, and no layer's OIHW copy is ever held whole.
+/// order; every other kernel is read when its dataset is written, in chunks of filters (at most 8 MiB), and
+/// transposed straight into the writer's buffer. So each convolution's kernel is read once, and of the OIHW values
+/// no more than one chunk is held.
 /// </summary>
 internal sealed class KerasWeightValues(ConvWeightsSource source)
 {
