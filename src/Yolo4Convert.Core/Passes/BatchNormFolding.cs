@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Yolo4Convert.Graph;
@@ -77,6 +78,7 @@ public static class BatchNormFolding
     /// dst[i] = (float)(src[i]·f): the product in double, rounded once to float. The vector paths widen exactly,
     /// multiply in double and narrow with round-to-nearest-even, so they give the scalar loop's bits.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a hot loop: straight to optimised code, no tier-0 pass
     public static void Scale(ReadOnlySpan<float> src, double f, Span<float> dst)
     {
         if (dst.Length < src.Length)
