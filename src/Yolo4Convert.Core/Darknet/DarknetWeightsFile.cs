@@ -77,6 +77,21 @@ public sealed class DarknetWeightsFile : ConvWeightsSource, IDisposable
         }
     }
 
+    /// <summary>Reads every layer once, in chunks, for its checks alone (what <c>inspect</c> does with weights).</summary>
+    public void Scan(ShapedNetwork shaped)
+    {
+        ArgumentNullException.ThrowIfNull(shaped);
+        var chunk = new float[1 << 16];
+        foreach (var layer in shaped.Network.Layers.OfType<ConvolutionalLayer>())
+        {
+            var values = Open(layer);
+            while (values.KernelRead < values.KernelCount)
+            {
+                values.ReadKernel(chunk.AsSpan(0, (int)Math.Min(chunk.Length, values.KernelCount - values.KernelRead)));
+            }
+        }
+    }
+
     /// <summary>Closes the file if this object opened it.</summary>
     public void Dispose()
     {
