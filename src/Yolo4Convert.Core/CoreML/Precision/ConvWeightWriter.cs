@@ -15,11 +15,12 @@ namespace Yolo4Convert.CoreML.Precision;
 /// </summary>
 internal sealed class ConvWeightWriter(WeightEncoding encoding, double epsilon, ConvWeightsSource source)
 {
+    // 256 KiB of floats: cache-resident between reading, folding and writing (1 MiB measured no faster).
     private const int ChunkFloats = 1 << 16;
 
     private readonly float[] _chunk = GC.AllocateUninitializedArray<float>(ChunkFloats);
     private readonly float[] _folded = GC.AllocateUninitializedArray<float>(ChunkFloats);
-    private readonly byte[] _bytes = GC.AllocateUninitializedArray<byte>(4 * ChunkFloats);
+    private byte[] _bytes = [];
     private double[] _factors = [];
     private float[] _bias = [];
     private float[] _layer = [];
@@ -58,7 +59,7 @@ internal sealed class ConvWeightWriter(WeightEncoding encoding, double epsilon, 
                 ProtoFraming.WriteField(output, WeightParams.Float16ValueFieldNumber, 2 * kernelCount);
                 ForEachChunk(values, folds, kernelCount / filters, (folded, first) =>
                 {
-                    var bytes = _bytes.AsSpan(0, 2 * folded.Length);
+                    var bytes = Bytes(2 * folded.Length);
                     HalfPrecision.Encode(folded, bytes, layerName, first);
                     output.Write(bytes);
                 });
@@ -114,6 +115,16 @@ internal sealed class ConvWeightWriter(WeightEncoding encoding, double epsilon, 
         return folds ? Fold(kernel, 0, perFilter, kernel) : kernel;
     }
 
+    private Span<byte> Bytes(int count)
+    {
+        if (_bytes.Length < count)
+        {
+            _bytes = GC.AllocateUninitializedArray<byte>(4 * ChunkFloats);
+        }
+
+        return _bytes.AsSpan(0, count);
+    }
+
     private void WriteFloats(ReadOnlySpan<float> values, Stream output)
     {
         if (BitConverter.IsLittleEndian)
@@ -122,7 +133,7 @@ internal sealed class ConvWeightWriter(WeightEncoding encoding, double epsilon, 
             return;
         }
 
-        var bytes = _bytes.AsSpan(0, 4 * values.Length);
+        var bytes = Bytes(4 * values.Length);
         for (var i = 0; i < values.Length; i++)
         {
             BinaryPrimitives.WriteSingleLittleEndian(bytes[(4 * i)..], values[i]);
