@@ -82,7 +82,10 @@ internal static class ConvertCommand
                 [("CFG", cfgFile.ToString()), ("WEIGHTS", weightsFile.ToString()), ("--names", namesFile?.ToString())],
                 [("OUTPUT", outputFile.ToString()), ("--keras", kerasOnly ? null : kerasFile?.ToString())]);
             var warnings = WarningOutput.Log(parse, strict);
-            var (shaped, weighted) = WarningOutput.Read(parse, warnings, () => DarknetReader.Read(cfgFile.ToString(), weightsFile.ToString(), width, height, warnings));
+            var shaped = WarningOutput.Read(parse, warnings, () => DarknetReader.ReadCfg(DarknetReader.ReadCfgText(cfgFile.ToString()), cfgFile.ToString(), width, height, warnings));
+
+            // The size is checked here, before anything is written; the values are read while the outputs are written.
+            using var weighted = DarknetWeightsFile.Open(shaped, weightsFile.ToString(), warnings);
             var defaults = new CoreMLWriterOptions();
             var options = precision.Apply(parse, new CoreMLWriterOptions
             {
@@ -115,14 +118,13 @@ internal static class ConvertCommand
                 throw new UsageException(ex.Message.Split(" (Parameter", 2)[0] + ".");
             }
 
-            KerasWriteResult? kerasResult = null;
-            if (kerasFile is not null)
+            var (kerasResult, pipeline, result) = WarningOutput.Read(parse, warnings, () =>
             {
-                kerasResult = outputs.Write(kerasFile.ToString(), stream => new KerasH5Writer().Write(weighted, shaped, stream));
-            }
-
-            var pipeline = pipelineWriter is null ? null : outputs.Write(outputFile.ToString(), stream => pipelineWriter.Write(weighted, shaped, stream));
-            var result = kerasOnly ? null : pipeline?.Network ?? outputs.Write(outputFile.ToString(), stream => writer.Write(weighted, shaped, stream));
+                var keras = kerasFile is null ? null : outputs.Write(kerasFile.ToString(), stream => new KerasH5Writer().Write(ReadAll(shaped, weighted), shaped, stream));
+                var pipeline = pipelineWriter is null ? null : outputs.Write(outputFile.ToString(), stream => pipelineWriter.Write(shaped, weighted, stream));
+                var result = kerasOnly ? null : pipeline?.Network ?? outputs.Write(outputFile.ToString(), stream => writer.Write(shaped, weighted, stream));
+                return (keras, pipeline, result);
+            });
             outputs.Commit();
             if (pipeline is { LabelsFromNames: false })
             {
@@ -203,6 +205,9 @@ internal static class ConvertCommand
             return ExitCodes.Ok;
         }));
     }
+
+    private static Graph.WeightedNetwork ReadAll(Passes.ShapedNetwork shaped, DarknetWeightsFile file) =>
+        new(shaped.Network, [.. shaped.Network.Layers.Select(l => l is Graph.ConvolutionalLayer c ? file.ReadWhole(c) : null)], file.Header);
 
     private static string OsFor(int version) => version switch
     {

@@ -25,16 +25,17 @@ internal static class InspectCommand
             var (w, h) = CommonOptions.ParseSize(parse.GetValue(size));
             var cfgFile = parse.GetRequiredValue(cfg);
             var warnings = WarningOutput.Log(parse, strict);
-            var (shaped, weighted) = WarningOutput.Read(parse, warnings, () =>
+            var (shaped, header) = WarningOutput.Read(parse, warnings, () =>
             {
                 var shaped = DarknetReader.ReadCfg(DarknetReader.ReadCfgText(cfgFile.FullName), cfgFile.ToString(), w, h, warnings);
                 if (parse.GetValue(weights) is not { } weightsFile)
                 {
-                    return (shaped, (WeightedNetwork?)null);
+                    return (shaped, (WeightsHeader?)null);
                 }
 
-                using var stream = weightsFile.OpenRead();
-                return (shaped, DarknetWeightsReader.Read(shaped, stream, weightsFile.ToString(), warnings));
+                using var file = DarknetWeightsFile.Open(shaped, weightsFile.ToString(), warnings);
+                file.Scan(shaped);
+                return (shaped, file.Header);
             });
 
             var expected = DarknetWeightsReader.ExpectedSize(shaped);
@@ -50,7 +51,7 @@ internal static class InspectCommand
                     weightFloats = shaped.TotalWeightFloats,
                     weightsBytes = expected,
                     weightsBytesOldHeader = DarknetWeightsReader.ExpectedSize(shaped, 16),
-                    weightsMatch = weighted is not null ? true : (bool?)null,
+                    weightsMatch = header is not null ? true : (bool?)null,
                 }));
                 return ExitCodes.Ok;
             }
@@ -58,9 +59,9 @@ internal static class InspectCommand
             stdout.Write(Table(shaped));
             stdout.WriteLine($"total: {shaped.Network.Layers.Length} layers, {CommonOptions.F(shaped.Network.Layers.Sum(shaped.BFlops))} BFLOPs, {shaped.ParameterCount:N0} parameters");
             stdout.WriteLine($"weights file: {expected:N0} bytes ({shaped.TotalWeightFloats:N0} floats + 20-byte header; {expected - 4:N0} with the old 16-byte header)");
-            if (weighted is not null)
+            if (header is not null)
             {
-                stdout.WriteLine($"weights ok: version {weighted.Header.Major}.{weighted.Header.Minor}.{weighted.Header.Revision}, {weighted.Header.Size}-byte header, seen {weighted.Header.Seen:N0} images, size matches the cfg exactly");
+                stdout.WriteLine($"weights ok: version {header.Major}.{header.Minor}.{header.Revision}, {header.Size}-byte header, seen {header.Seen:N0} images, size matches the cfg exactly");
             }
 
             return ExitCodes.Ok;

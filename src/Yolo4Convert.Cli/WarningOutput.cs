@@ -16,7 +16,13 @@ internal static class WarningOutput
 
     public static WarningLog Log(ParseResult parse, Option<bool> strict) => new() { Strict = parse.GetValue(strict) };
 
-    /// <summary>Runs a read and prints its warnings, also when the read fails (a typo warning often explains the error).</summary>
+    // How many of a log's warnings were printed: a command may read (and print) in several steps.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<WarningLog, System.Runtime.CompilerServices.StrongBox<long>> Printed = [];
+
+    /// <summary>
+    /// Runs a read and prints the warnings it added, also when the read fails (a typo warning often explains the
+    /// error). Weights are read while the model is written, so a write is a read too.
+    /// </summary>
     public static T Read<T>(ParseResult parse, WarningLog log, Func<T> read)
     {
         ArgumentNullException.ThrowIfNull(read);
@@ -33,14 +39,20 @@ internal static class WarningOutput
     private static void Print(ParseResult parse, WarningLog log)
     {
         var error = parse.InvocationConfiguration.Error;
-        foreach (var warning in log.Items.Take(MaxLines))
+        var printed = Printed.GetOrCreateValue(log);
+        var hidden = Math.Max(0, printed.Value - MaxLines);
+        var shown = (int)Math.Min(printed.Value, MaxLines);
+        foreach (var warning in log.Items.Skip(shown).Take(MaxLines - shown))
         {
             error.WriteLine(warning.ToString());
         }
 
-        if (log.Count > MaxLines)
+        var total = log.Count;
+        if (total > MaxLines && total - MaxLines > hidden)
         {
-            error.WriteLine($"warning: {log.Count - MaxLines:N0} more warnings not shown (--strict stops at the first).");
+            error.WriteLine($"warning: {total - MaxLines - hidden:N0} more warnings not shown (--strict stops at the first).");
         }
+
+        printed.Value = total;
     }
 }

@@ -3,13 +3,16 @@
 # Each pair runs alternately RUNS times (default 5); the table shows medians of wall time and peak RSS (GNU time)
 # and their ratios. Environment: SHARED (the model zoo, default ../shared), WORK (scratch folder), RUNS.
 #
-#   convert yolov4 .mlmodel        vs  cp of yolov4.weights
+#   convert yolov4 .mlmodel        vs  cp of yolov4.weights      (the native binary users unpack, and the JIT tool)
 #   convert yolov4 .mlmodel        vs  OpenCV readNetFromDarknet
-#   Keras export yolov4 .h5        vs  cp of yolov4.weights
+#   Keras export yolov4 .h5        vs  cp of yolov4.weights      (native and JIT)
 #   convert yolov4-wide .mlmodel   vs  cp of its weights (filters x1.41: twice the weights, to show memory growth)
 #   detect yolov4 608x608          vs  OpenCV readNetFromDarknet + one forward pass, 2 threads
 #   verify yolov4 608x608             (alone)
 #
+# Every output is removed before each run, as cp's copy is: replacing an existing file by rename costs more on
+# ext4 (the rename starts writeback of the new file), and that cost belongs to neither side.
+# The native binary is published (Native AOT, linux-x64) into $WORK/native first; the JIT runs use the build output.
 # Seeded weights give every cell a class score near 0.38, so at detect's default threshold NMS would compare
 # hundreds of thousands of boxes; detect runs with --threshold 0.5 to time the network, as real weights would.
 set -euo pipefail
@@ -27,7 +30,10 @@ fi
 
 dotnet build -c Release "$root/src/Yolo4Convert.Cli" -v q -nologo >/dev/null
 dotnet build -c Release "$root/tests/Yolo4Convert.Benchmarks" -v q -nologo >/dev/null
+echo "publishing the Native AOT binary (about a minute)" >&2
+dotnet publish -c Release -r linux-x64 "$root/src/Yolo4Convert.Cli" -o "$work/native" -v q -nologo >/dev/null
 cli="$root/src/Yolo4Convert.Cli/bin/Release/net10.0/yolo4convert"
+native="$work/native/yolo4convert"
 helper="$root/tests/Yolo4Convert.Benchmarks/bin/Release/net10.0/Yolo4Convert.Benchmarks"
 cv="$root/tests/Yolo4Convert.Benchmarks/opencv_bench.py"
 cfg="$shared/cfg/yolov4.cfg"
@@ -57,12 +63,15 @@ echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15-min averages) on $(nproc) c
 for i in $(seq "$runs"); do
   measure cp cp "$weights" "$work/copy.weights"
   rm -f "$work/copy.weights"
-  measure convert "$cli" "$cfg" "$weights" "$work/out.mlmodel"
+  rm -f "$work"/out*.mlmodel "$work"/out*.h5 "$work/wide.mlmodel"
+  measure convert "$native" "$cfg" "$weights" "$work/out.mlmodel"
+  measure convertjit "$cli" "$cfg" "$weights" "$work/outjit.mlmodel"
   measure cvload "$python" "$cv" load "$cfg" "$weights"
-  measure keras "$cli" "$cfg" "$weights" "$work/out.h5"
+  measure keras "$native" "$cfg" "$weights" "$work/out.h5"
+  measure kerasjit "$cli" "$cfg" "$weights" "$work/outjit.h5"
   measure cpwide cp "$wide" "$work/copy.weights"
   rm -f "$work/copy.weights"
-  measure wide "$cli" "$wide_cfg" "$wide" "$work/wide.mlmodel"
+  measure wide "$native" "$wide_cfg" "$wide" "$work/wide.mlmodel"
   measure detect "$cli" detect "$work/yolov4.mlmodel" "$image" --threshold 0.5
   measure cvforward "$python" "$cv" forward "$cfg" "$weights" 608 "$image" 2
 done
@@ -87,10 +96,13 @@ row() { # row LABEL OURS THEIRS THEIR_LABEL
 
 echo
 echo "medians of $runs runs (verify: $(( (runs + 1) / 2 ))); weights $(( $(stat -c %s "$weights") / 1000000 )) MB, wide $(( $(stat -c %s "$wide") / 1000000 )) MB"
-row "convert yolov4 .mlmodel" convert cp "cp yolov4.weights"
-row "convert yolov4 .mlmodel" convert cvload "OpenCV readNetFromDarknet"
-row "Keras export yolov4 .h5" keras cp "cp yolov4.weights"
-row "convert yolov4-wide .mlmodel" wide cpwide "cp yolov4-wide.weights"
-row "convert wide vs yolov4 (growth)" wide convert "convert yolov4 .mlmodel"
+row "convert yolov4 .mlmodel (native)" convert cp "cp yolov4.weights"
+row "convert yolov4 .mlmodel (native)" convert cvload "OpenCV readNetFromDarknet"
+row "convert yolov4 .mlmodel (JIT)" convertjit cp "cp yolov4.weights"
+row "convert yolov4 .mlmodel (JIT)" convertjit cvload "OpenCV readNetFromDarknet"
+row "Keras export yolov4 .h5 (native)" keras cp "cp yolov4.weights"
+row "Keras export yolov4 .h5 (JIT)" kerasjit cp "cp yolov4.weights"
+row "convert yolov4-wide (native)" wide cpwide "cp yolov4-wide.weights"
+row "convert wide vs yolov4 (growth)" wide convert "convert yolov4 (native)"
 row "detect yolov4 608 (load + run)" detect cvforward "OpenCV load + forward, 2 thr."
 row "verify yolov4 608" verify ""

@@ -71,6 +71,44 @@ public sealed class WarningOutputTests
     }
 
     [Fact]
+    public void Convert_NaNWeightsWithKeras_WarnsOnceWhileStreamingBothOutputs()
+    {
+        // The weights are read while each output is written: the layer is read twice, its warning printed once.
+        var folder = Fixtures.TempFolder();
+        var cfg = Copy(folder, "demo.cfg");
+        var weights = Path.Combine(folder, "nan.weights");
+        var bytes = File.ReadAllBytes(Fixtures.Repo("samples/demo.weights"));
+        BitConverter.GetBytes(float.NaN).CopyTo(bytes, 20 + (4 * 70));
+        File.WriteAllBytes(weights, bytes);
+
+        var (exit, _, stderr) = CliRunner.Run(cfg, weights, Path.Combine(folder, "demo.mlmodel"), "--keras", Path.Combine(folder, "demo.h5"));
+
+        Assert.Equal(0, exit);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal($"{weights}@300: warning: layer 0 [convolutional] ({cfg}:11:1) holds 1 NaN among its 496 values (first in the kernel, at byte 300); expected finite numbers. Hint: the training diverged or the file is damaged: the model would output NaN; use another checkpoint.", line);
+        Assert.True(File.Exists(Path.Combine(folder, "demo.mlmodel")) && File.Exists(Path.Combine(folder, "demo.h5")));
+    }
+
+    [Fact]
+    public void Convert_NaNInTheLastLayerUnderStrict_LeavesTheExistingModelAndNoTemporary()
+    {
+        // The error comes after most of the model was streamed to its temporary file.
+        var folder = Fixtures.TempFolder();
+        var cfg = Copy(folder, "demo.cfg");
+        var weights = Path.Combine(folder, "nan.weights");
+        var bytes = File.ReadAllBytes(Fixtures.Repo("samples/demo.weights"));
+        BitConverter.GetBytes(float.NegativeInfinity).CopyTo(bytes, bytes.Length - 4);
+        File.WriteAllBytes(weights, bytes);
+        var model = Path.Combine(folder, "demo.mlmodel");
+        File.WriteAllText(model, "the user's model");
+
+        var line = FailureAssert.Fails(2, folder, cfg, weights, model, "--strict");
+
+        Assert.Matches($@"^{System.Text.RegularExpressions.Regex.Escape(weights)}@{bytes.Length - 4}: error: layer \d+ \[convolutional\] .* holds 1 -Inf among its [\d,]+ values \(first in the kernel", line);
+        Assert.Equal("the user's model", File.ReadAllText(model));
+    }
+
+    [Fact]
     public void Inspect_ManyWarnings_PrintsTwentyAndCountsTheRest()
     {
         var folder = Fixtures.TempFolder();

@@ -9,21 +9,20 @@ namespace Yolo4Convert.CoreML;
 /// <summary>
 /// Lowers the layer graph to Core ML NeuralNetwork layers, one Darknet layer at a time, in cfg order (which is a
 /// topological order). Every layer's last blob is recorded so later layers can refer to it; layers that compute
-/// nothing (dropout, a plain one-input route) just alias their input's blob.
+/// nothing (dropout, a plain one-input route) just alias their input's blob. Convolutions are laid out without
+/// their weights: each leaves a <see cref="ConvSlot"/> the writer fills as it streams the weights.
 /// </summary>
 internal sealed class CoreMLEmitter
 {
-    private readonly WeightedNetwork _weighted;
     private readonly ShapedNetwork _shaped;
     private readonly CoreMLWriterOptions _options;
     private readonly Dictionary<int, string> _headOutputs;
     private readonly string[] _blobs;
     private readonly NeuralNetwork _nn = new();
-    private float[] _scratch = [];
+    private readonly List<ConvSlot> _slots = [];
 
-    public CoreMLEmitter(WeightedNetwork weighted, ShapedNetwork shaped, CoreMLWriterOptions options, Dictionary<int, string> headOutputs)
+    public CoreMLEmitter(ShapedNetwork shaped, CoreMLWriterOptions options, Dictionary<int, string> headOutputs)
     {
-        _weighted = weighted;
         _shaped = shaped;
         _options = options;
         _headOutputs = headOutputs;
@@ -33,8 +32,11 @@ internal sealed class CoreMLEmitter
 
     public int CustomLayers { get; private set; }
 
-    /// <summary>How convolution weights are stored; it records every layer it encodes.</summary>
+    /// <summary>How convolution weights are stored; it records every layer it lays out.</summary>
     public WeightEncoding Weights { get; }
+
+    /// <summary>The convolutions' weight slots, in layer order.</summary>
+    public IReadOnlyList<ConvSlot> Slots => _slots;
 
     public NeuralNetwork Emit()
     {
@@ -103,16 +105,6 @@ internal sealed class CoreMLEmitter
     {
         var input = _shaped.InputShape(c);
         var output = _shaped.Shapes[c.Index];
-        var weights = _weighted.Weights[c.Index] ?? throw new InvalidOperationException($"layer {c.Index} has no weights");
-        // One scratch buffer serves every layer: the folded kernel only passes through on its way into the message.
-        if (_scratch.Length < weights.Kernel.Length)
-        {
-            _scratch = GC.AllocateUninitializedArray<float>(weights.Kernel.Length);
-        }
-
-        var kernel = _scratch.AsSpan(0, weights.Kernel.Length);
-        var bias = new float[c.Filters];
-        BatchNormFolding.Fold(weights, _options.BatchNormEpsilon, kernel, bias);
         var p = new ConvolutionLayerParams
         {
             OutputChannels = (ulong)c.Filters,
@@ -120,7 +112,6 @@ internal sealed class CoreMLEmitter
             NGroups = (ulong)c.Groups,
             HasBias = true,
         };
-        (p.Weights, p.Bias) = Weights.Encode(name + "conv", kernel, bias);
         p.KernelSize.Add([(ulong)c.Size, (ulong)c.Size]);
         p.Stride.Add([(ulong)c.StrideY, (ulong)c.StrideX]);
         p.DilationFactor.Add([(ulong)c.Dilation, (ulong)c.Dilation]);
@@ -139,7 +130,10 @@ internal sealed class CoreMLEmitter
                 top, EndPad(output.W, c.StrideX, k, input.W, top, c)) };
         }
 
-        return AddLayer(name + "conv", [Blob(c.Inputs[0])], new NeuralNetworkLayer { Convolution = p });
+        var blob = AddLayer(name + "conv", [Blob(c.Inputs[0])], new NeuralNetworkLayer { Convolution = p });
+        var count = _shaped.KernelCount(c);
+        _slots.Add(new ConvSlot(_nn.Layers[^1], c, count, Weights.Plan(name + "conv", count, c.Filters)));
+        return blob;
     }
 
     // The end padding that makes floor((in + start + end − k)/s) + 1 equal Darknet's output size.

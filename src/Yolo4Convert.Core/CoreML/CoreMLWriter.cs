@@ -85,17 +85,35 @@ public sealed class CoreMLWriter
         return result;
     }
 
-    /// <summary>Lowers and serialises the network to <paramref name="stream"/>.</summary>
-    public CoreMLWriteResult Write(WeightedNetwork weighted, ShapedNetwork shaped, Stream stream)
+    /// <summary>
+    /// Lowers the network and streams it to <paramref name="stream"/>, reading each convolution's weights from
+    /// <paramref name="weights"/> as it is written: memory stays flat however large the model.
+    /// </summary>
+    public CoreMLWriteResult Write(ShapedNetwork shaped, ConvWeightsSource weights, Stream stream)
     {
-        ArgumentNullException.ThrowIfNull(weighted);
+        ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(stream);
-        var (model, result) = Build(weighted, shaped);
-        model.WriteTo(stream);
+        var (layout, result) = Layout(shaped);
+        layout.Write(weights, stream);
         return result;
     }
 
+    /// <summary>Lowers and serialises the network, whose weights are in memory, to <paramref name="stream"/>.</summary>
+    public CoreMLWriteResult Write(WeightedNetwork weighted, ShapedNetwork shaped, Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(weighted);
+        return Write(shaped, ConvWeightsSource.From(weighted), stream);
+    }
+
+    /// <summary>The complete message, built the ordinary way (the reference for the streamed bytes).</summary>
     internal (Model Model, CoreMLWriteResult Result) Build(WeightedNetwork weighted, ShapedNetwork shaped)
+    {
+        var (layout, result) = Layout(shaped);
+        return (layout.Fill(ConvWeightsSource.From(weighted)), result);
+    }
+
+    /// <summary>The model without its convolution weights, and what the write will report.</summary>
+    internal (ModelLayout Layout, CoreMLWriteResult Result) Layout(ShapedNetwork shaped)
     {
         var heads = DescribeHeads(shaped);
         var net = shaped.Network.Net;
@@ -105,7 +123,7 @@ public sealed class CoreMLWriter
                 shaped.Network.Layers[0].Source);
         }
 
-        var emitter = new CoreMLEmitter(weighted, shaped, _options, heads.ToDictionary(h => h.Layer.Inputs[0], h => h.OutputName));
+        var emitter = new CoreMLEmitter(shaped, _options, heads.ToDictionary(h => h.Layer.Inputs[0], h => h.OutputName));
         var nn = emitter.Emit();
         nn.Preprocessing.Add(new NeuralNetworkPreprocessing
         {
@@ -145,7 +163,8 @@ public sealed class CoreMLWriter
         }
 
         var model = new Model { SpecificationVersion = version, Description = description, NeuralNetwork = nn };
-        return (model, new CoreMLWriteResult(version, nn.Layers.Count, emitter.CustomLayers, heads) { Weights = weights });
+        return (new ModelLayout(model, emitter.Slots, emitter.Weights, _options.BatchNormEpsilon),
+            new CoreMLWriteResult(version, nn.Layers.Count, emitter.CustomLayers, heads) { Weights = weights });
     }
 
     private Metadata Metadata(ShapedNetwork shaped, IReadOnlyList<HeadDescription> heads)

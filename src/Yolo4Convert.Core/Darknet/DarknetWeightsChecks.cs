@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Yolo4Convert.Diagnostics;
@@ -113,6 +114,7 @@ internal sealed class DarknetWeightsChecks(ConvolutionalLayer layer, long offset
     }
 
     // NaN and ±Inf are the values whose exponent bits are all ones; the common case (all finite) is one vector pass.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a hot loop: straight to optimised code, no tier-0 pass
     private static bool AllFinite(ReadOnlySpan<float> values)
     {
         var bits = MemoryMarshal.Cast<float, int>(values);

@@ -10,7 +10,7 @@ namespace Yolo4Convert.Darknet;
 /// holds at most a chunk of the weights. Every layer is checked for NaN, ±Inf and negative variance the first time
 /// it is read in full (<see cref="DarknetWeightsChecks"/>). The stream must stay open and seekable while in use.
 /// </summary>
-public sealed class DarknetWeightsFile : ConvWeightsSource
+public sealed class DarknetWeightsFile : ConvWeightsSource, IDisposable
 {
     private readonly Stream _stream;
     private readonly string _fileName;
@@ -18,6 +18,7 @@ public sealed class DarknetWeightsFile : ConvWeightsSource
     private readonly long[] _offsets;
     private readonly HashSet<int> _checked = [];
     private ConvValues? _reading;
+    private bool _ownsStream;
 
     private DarknetWeightsFile(Stream stream, string fileName, WarningLog? warnings, WeightsHeader header, long[] offsets)
     {
@@ -56,6 +57,48 @@ public sealed class DarknetWeightsFile : ConvWeightsSource
         }
 
         return new DarknetWeightsFile(stream, fileName, warnings, header, offsets);
+    }
+
+    /// <summary>Opens a .weights file for <paramref name="shaped"/>; disposing the result closes it.</summary>
+    public static DarknetWeightsFile Open(ShapedNetwork shaped, string path, WarningLog? warnings = null)
+    {
+        // Layers are read front to back in large chunks; the small per-layer vectors go through the buffer.
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        try
+        {
+            var file = Open(shaped, stream, path, warnings);
+            file._ownsStream = true;
+            return file;
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads every layer once, in chunks, for its checks alone (what <c>inspect</c> does with weights).</summary>
+    public void Scan(ShapedNetwork shaped)
+    {
+        ArgumentNullException.ThrowIfNull(shaped);
+        var chunk = new float[1 << 16];
+        foreach (var layer in shaped.Network.Layers.OfType<ConvolutionalLayer>())
+        {
+            var values = Open(layer);
+            while (values.KernelRead < values.KernelCount)
+            {
+                values.ReadKernel(chunk.AsSpan(0, (int)Math.Min(chunk.Length, values.KernelCount - values.KernelRead)));
+            }
+        }
+    }
+
+    /// <summary>Closes the file if this object opened it.</summary>
+    public void Dispose()
+    {
+        if (_ownsStream)
+        {
+            _stream.Dispose();
+        }
     }
 
     /// <inheritdoc/>

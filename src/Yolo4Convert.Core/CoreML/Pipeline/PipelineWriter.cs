@@ -76,19 +76,38 @@ public sealed class PipelineWriter
         }
     }
 
-    /// <summary>Lowers, decodes and serialises the network to <paramref name="stream"/>.</summary>
-    public PipelineWriteResult Write(WeightedNetwork weighted, ShapedNetwork shaped, Stream stream)
+    /// <summary>
+    /// Lowers, decodes and streams the pipeline to <paramref name="stream"/>, reading each convolution's weights
+    /// from <paramref name="weights"/> as it is written.
+    /// </summary>
+    public PipelineWriteResult Write(ShapedNetwork shaped, ConvWeightsSource weights, Stream stream)
     {
-        ArgumentNullException.ThrowIfNull(weighted);
+        ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(stream);
-        var (model, result) = Build(weighted, shaped);
-        model.WriteTo(stream);
+        var (layout, result) = Layout(shaped);
+        layout.Write(weights, stream);
         return result;
     }
 
+    /// <summary>Lowers, decodes and serialises the network, whose weights are in memory, to <paramref name="stream"/>.</summary>
+    public PipelineWriteResult Write(WeightedNetwork weighted, ShapedNetwork shaped, Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(weighted);
+        return Write(shaped, ConvWeightsSource.From(weighted), stream);
+    }
+
+    /// <summary>The complete message, built the ordinary way (the reference for the streamed bytes).</summary>
     internal (Model Model, PipelineWriteResult Result) Build(WeightedNetwork weighted, ShapedNetwork shaped)
     {
-        var (network, raw) = new CoreMLWriter(_options).Build(weighted, shaped);
+        var (layout, result) = Layout(shaped);
+        return (layout.Fill(ConvWeightsSource.From(weighted)), result);
+    }
+
+    /// <summary>The pipeline without its convolution weights, and what the write will report.</summary>
+    internal (ModelLayout Layout, PipelineWriteResult Result) Layout(ShapedNetwork shaped)
+    {
+        var (body, raw) = new CoreMLWriter(_options).Layout(shaped);
+        var network = body.Model;
         var image = network.Description.Input[0];
         var metadata = network.Description.Metadata;
 
@@ -139,7 +158,7 @@ public sealed class PipelineWriter
         pipeline.Names.Add(["decoder", "nms"]);
         var version = Math.Max(network.SpecificationVersion, NmsSpecificationVersion);
         var model = new Model { SpecificationVersion = version, Description = description, Pipeline = pipeline };
-        return (model, new PipelineWriteResult(version, raw with { LayerCount = network.NeuralNetwork.Layers.Count }, boxes, classes, labels, _options.ClassNames is not null));
+        return (body with { Model = model }, new PipelineWriteResult(version, raw with { LayerCount = network.NeuralNetwork.Layers.Count }, boxes, classes, labels, _options.ClassNames is not null));
     }
 
     private void Annotate(Metadata metadata, int boxes, int classes)

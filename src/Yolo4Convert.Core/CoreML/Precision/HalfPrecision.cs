@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Yolo4Convert.Diagnostics;
 
 namespace Yolo4Convert.CoreML.Precision;
@@ -17,28 +18,28 @@ internal static class HalfPrecision
     public static byte[] Encode(ReadOnlySpan<float> values, string layerName)
     {
         var bytes = new byte[values.Length * 2];
+        Encode(values, bytes, layerName, 0);
+        return bytes;
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="values"/> into <paramref name="destination"/> (2 bytes each); <paramref name="firstIndex"/>
+    /// is the index of the first value in its layer, for the message of a value out of range.
+    /// </summary>
+    public static void Encode(ReadOnlySpan<float> values, Span<byte> destination, string layerName, long firstIndex)
+    {
         for (var i = 0; i < values.Length; i++)
         {
             var h = (Half)values[i];
             if (Half.IsInfinity(h) && !float.IsInfinity(values[i]))
             {
                 throw new UnsupportedFeatureException(
-                    $"Core ML layer '{layerName}' has a folded weight {values[i]:R} (index {i}) beyond half precision's range (±{Max}).", null,
+                    $"Core ML layer '{layerName}' has a folded weight {values[i]:R} (index {firstIndex + i}) beyond half precision's range (±{Max}).", null,
                     "convert without --precision fp16, or check the weights (an exploding batch-norm variance?).");
             }
 
-            BitConverter.TryWriteBytes(bytes.AsSpan(2 * i), h);
+            BinaryPrimitives.WriteHalfLittleEndian(destination[(2 * i)..], h);
         }
-
-        if (!BitConverter.IsLittleEndian)
-        {
-            for (var i = 0; i < bytes.Length; i += 2)
-            {
-                (bytes[i], bytes[i + 1]) = (bytes[i + 1], bytes[i]);
-            }
-        }
-
-        return bytes;
     }
 
     /// <summary>Rounds every value to the nearest half in place (the runtime's half-precision emulation).</summary>

@@ -49,7 +49,19 @@ internal sealed class WeightEncoding
 
     private string FloatFormat => Precision == WeightPrecision.Fp16 ? "fp16" : "fp32";
 
-    /// <summary>Encodes one convolution's kernel (OIHW) and bias.</summary>
+    /// <summary>
+    /// Records that the kernel of <paramref name="layerName"/> (<paramref name="count"/> weights, <paramref name="channels"/>
+    /// output channels) is stored in the model, and returns its format. Called while the model is laid out, before
+    /// any value is read, so the report and the sizes are known up front.
+    /// </summary>
+    public string Plan(string layerName, long count, int channels)
+    {
+        var format = FormatFor(count);
+        _layers.Add(new EncodedLayer(layerName, count, format, SerializedSize(format, count, channels)));
+        return format;
+    }
+
+    /// <summary>Encodes one convolution's kernel (OIHW) and bias (the layer is recorded by <see cref="Plan"/>).</summary>
     public (WeightParams Weights, WeightParams Bias) Encode(string layerName, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias)
     {
         var format = FormatFor(kernel.Length);
@@ -60,12 +72,13 @@ internal sealed class WeightEncoding
             "linear8" => Linear(kernel, bias.Length),
             _ => LookupTable(kernel, Bits(Quantization)),
         };
-        var encodedBias = Precision == WeightPrecision.Fp16
-            ? new WeightParams { Float16Value = UnsafeByteOperations.UnsafeWrap(HalfPrecision.Encode(bias, layerName)) }
-            : Float32(bias);
-        _layers.Add(new EncodedLayer(layerName, kernel.Length, format, SerializedSize(format, kernel.Length, bias.Length)));
-        return (weights, encodedBias);
+        return (weights, EncodeBias(layerName, bias));
     }
+
+    /// <summary>Encodes a bias: float32, or float16 in half precision (biases are never quantized).</summary>
+    public WeightParams EncodeBias(string layerName, ReadOnlySpan<float> bias) => Precision == WeightPrecision.Fp16
+        ? new WeightParams { Float16Value = UnsafeByteOperations.UnsafeWrap(HalfPrecision.Encode(bias, layerName)) }
+        : Float32(bias);
 
     /// <summary>
     /// The serialised size in bytes of a kernel's WeightParams message (without its own tag and length) in a format,
