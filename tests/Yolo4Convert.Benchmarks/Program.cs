@@ -185,10 +185,9 @@ static int KerasExport(string[] args)
         var watch = Stopwatch.StartNew();
         var shaped = DarknetReader.ReadCfg(DarknetReader.ReadCfgText(args[1]), args[1], warnings: new WarningLog());
         var cfg = watch.Elapsed.TotalSeconds;
-        using (var input = new FileStream(args[2], FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
+        using (var weights = DarknetWeightsFile.Open(shaped, args[2], new WarningLog()))
         using (var output = new FileStream(args[3], FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20))
         {
-            var weights = DarknetWeightsFile.Open(shaped, input, args[2], new WarningLog());
             new Yolo4Convert.Keras.KerasH5Writer().Write(shaped, weights, output);
         }
 
