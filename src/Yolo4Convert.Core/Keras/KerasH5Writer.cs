@@ -113,52 +113,25 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
         return new KerasWriteResult(ordered.Count, ordered.Count(l => l.Weights.Count > 0), outputs, custom);
     }
 
-    // The structure first, then each dataset's values in one piece, then the name arrays' patch. The kernels take
-    // turns in two buffers: the next one is read and transposed on another thread while this one is written.
+    // The structure first, then each dataset's values in one piece, then the name arrays' patch. The large kernels
+    // are read and transposed on another thread meanwhile (KerasKernelQueue).
     private static void WriteStreaming(H5File file, List<(H5Dataset<float[]> Dataset, KerasWeight Weight)> datasets, KerasWeightValues values, List<string> nameAttributes, Stream stream)
     {
         var output = new Hdf5MetadataStream(stream);
-        var kernels = datasets.Where(d => d.Weight.Kind == KerasWeightKind.Kernel).ToList();
-        var largest = kernels.Select(d => d.Weight.Count).DefaultIfEmpty(0).Max();
-        var buffers = kernels.Count switch
+        using (var kernels = new KerasKernelQueue([.. datasets.Select(d => d.Weight).Where(w => w.Kind == KerasWeightKind.Kernel)], values))
+        using (var writer = file.BeginWrite(output))
         {
-            0 => [],
-            1 => [GC.AllocateUninitializedArray<float>(largest)],
-            _ => new[] { GC.AllocateUninitializedArray<float>(largest), GC.AllocateUninitializedArray<float>(largest) },
-        };
-        Task Prepare(int n) => n < kernels.Count
-            ? Task.Run(() => values.ReadKernel(kernels[n].Weight, buffers[n % 2]))
-            : Task.CompletedTask;
-
-        var next = 0;
-        var pending = Prepare(0);
-        try
-        {
-            using var writer = file.BeginWrite(output);
             foreach (var (dataset, weight) in datasets)
             {
-                var data = weight.Kind == KerasWeightKind.Kernel ? buffers[next % 2] : values.Values(weight);
-                if (weight.Kind == KerasWeightKind.Kernel)
-                {
-                    // Kernel n is ready; kernel n + 1 goes to the buffer kernel n − 1 was written from.
-                    pending.GetAwaiter().GetResult();
-                    pending = Prepare(++next);
-                }
-
+                var kernel = weight.Kind == KerasWeightKind.Kernel;
+                var (data, start) = kernel ? (kernels.Ring, kernels.Take()) : (values.Values(weight), 0);
                 output.InPayload = true;
-                writer.Write(dataset, data, new HyperslabSelection(0, (ulong)weight.Count));
+                writer.Write(dataset, data, new HyperslabSelection((ulong)start, (ulong)weight.Count));
                 output.InPayload = false;
-            }
-        }
-        finally
-        {
-            // A failed write leaves no reader running on the weights stream.
-            try
-            {
-                pending.Wait();
-            }
-            catch (AggregateException) when (pending.IsFaulted)
-            {
+                if (kernel)
+                {
+                    kernels.Release();
+                }
             }
         }
 

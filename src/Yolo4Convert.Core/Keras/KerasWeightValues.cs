@@ -34,7 +34,7 @@ internal sealed class KerasWeightValues(ConvWeightsSource source)
             foreach (var kernel in layer.Where(w => w.Kind == KerasWeightKind.Kernel && kernelNow(w)))
             {
                 var hwio = GC.AllocateUninitializedArray<float>(kernel.Count);
-                ReadKernel(kernel, values, hwio);
+                ReadKernel(kernel, values, hwio, 0);
                 _kernels[conv.Index] = hwio;
             }
         }
@@ -59,18 +59,18 @@ internal sealed class KerasWeightValues(ConvWeightsSource source)
     }
 
     /// <summary>
-    /// Reads a kernel from the source and writes it, in Keras' HWIO order, to the start of <paramref name="hwio"/>;
-    /// a large chunk of filters is transposed by two threads, each taking half of its filters.
+    /// Reads a kernel from the source and writes it, in Keras' HWIO order, to <paramref name="hwio"/> from
+    /// <paramref name="offset"/> on; a large chunk of filters is transposed by two threads, each taking half of them.
     /// </summary>
-    public void ReadKernel(KerasWeight kernel, float[] hwio) => ReadKernel(kernel, source.Open(kernel.Layer), hwio);
+    public void ReadKernel(KerasWeight kernel, float[] hwio, int offset) => ReadKernel(kernel, source.Open(kernel.Layer), hwio, offset);
 
-    private void ReadKernel(KerasWeight kernel, ConvValues values, float[] hwio)
+    private void ReadKernel(KerasWeight kernel, ConvValues values, float[] hwio, int offset)
     {
         var conv = kernel.Layer;
-        if (kernel.Kind != KerasWeightKind.Kernel || values.KernelCount != kernel.Count || hwio.Length < kernel.Count)
+        if (kernel.Kind != KerasWeightKind.Kernel || values.KernelCount != kernel.Count || offset < 0 || hwio.Length - offset < kernel.Count)
         {
             throw new InvalidOperationException(
-                $"{kernel.Name}: {values.KernelCount} kernel values stored, {kernel.Count} in the Keras shape, room for {hwio.Length}");
+                $"{kernel.Name}: {values.KernelCount} kernel values stored, {kernel.Count} in the Keras shape, room for {hwio.Length - offset}");
         }
 
         var plane = conv.Size * conv.Size;
@@ -90,13 +90,13 @@ internal sealed class KerasWeightValues(ConvWeightsSource source)
             var half = count * row >= ParallelFloats ? count / 16 * 8 : 0;
             if (half == 0)
             {
-                KerasKernelTransposition.Transpose(chunk.AsSpan(0, count * row), start, count, filters, inputs, plane, hwio.AsSpan(0, length));
+                KerasKernelTransposition.Transpose(chunk.AsSpan(0, count * row), start, count, filters, inputs, plane, hwio.AsSpan(offset, length));
                 continue;
             }
 
             Parallel.Invoke(
-                () => KerasKernelTransposition.Transpose(chunk.AsSpan(0, half * row), start, half, filters, inputs, plane, hwio.AsSpan(0, length)),
-                () => KerasKernelTransposition.Transpose(chunk.AsSpan(half * row, (count - half) * row), start + half, count - half, filters, inputs, plane, hwio.AsSpan(0, length)));
+                () => KerasKernelTransposition.Transpose(chunk.AsSpan(0, half * row), start, half, filters, inputs, plane, hwio.AsSpan(offset, length)),
+                () => KerasKernelTransposition.Transpose(chunk.AsSpan(half * row, (count - half) * row), start + half, count - half, filters, inputs, plane, hwio.AsSpan(offset, length)));
         }
     }
 
