@@ -100,6 +100,32 @@ public sealed class KerasWeightsFileTests
         Assert.Contains(found, w => w.Message.StartsWith($"layer {large.Index} ", StringComparison.Ordinal) && w.Message.Contains($"at byte {poked[1]:N0}", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Write_StrictAndNaNInALargeKernel_FailsWithTheWarningAsAnError()
+    {
+        // The large kernels are read on a second thread: its failure reaches the caller, and nothing waits forever.
+        const string cfg = "cfg/yolov4-tiny.cfg";
+        var shaped = Fixtures.Cfg(cfg);
+        var bytes = File.ReadAllBytes(Fixtures.SeededWeightsFile(cfg));
+        var large = shaped.Network.Layers.OfType<ConvolutionalLayer>().Last(c => shaped.KernelCount(c) * 4 >= 32768);
+        long header;
+        using (var probe = new MemoryStream(bytes))
+        {
+            header = DarknetWeightsFile.Open(shaped, probe, "probe").Header.Size;
+        }
+
+        var at = header + (4 * shaped.Network.Layers.Take(large.Index).Sum(shaped.WeightFloats)) + (4L * large.Filters * (large.BatchNormalize ? 4 : 1)) + 400;
+        BitConverter.GetBytes(float.PositiveInfinity).CopyTo(bytes, at);
+
+        var strict = new WarningLog { Strict = true };
+        using var output = new MemoryStream();
+        var error = Assert.Throws<DarknetFormatException>(() =>
+            new KerasH5Writer().Write(shaped, DarknetWeightsFile.Open(shaped, new MemoryStream(bytes), "bad.weights", strict), output));
+
+        Assert.Contains($"layer {large.Index} [convolutional]", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"at byte {at:N0}", error.Message, StringComparison.Ordinal);
+    }
+
     private sealed class ForwardOnly(Stream inner) : Stream
     {
         public override bool CanRead => false;
