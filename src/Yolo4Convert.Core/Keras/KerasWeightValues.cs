@@ -12,8 +12,8 @@ namespace Yolo4Convert.Keras;
 /// </summary>
 internal sealed class KerasWeightValues(ConvWeightsSource source)
 {
-    // Chunks from 256 Ki values (1 MiB) up are transposed by two threads: the thread writing the file waits for the
-    // next kernel most of the time, so its core takes half of the filters.
+    // Chunks from 256 Ki values (1 MiB) up are transposed by two threads, half of the filters each: reading and
+    // transposing takes longer than writing, so the writer's core would otherwise idle while it waits for a kernel.
     private const int ParallelFloats = 1 << 18;
 
     private readonly Dictionary<int, (float[] Biases, BatchNormWeights? BatchNorm)> _heads = [];
