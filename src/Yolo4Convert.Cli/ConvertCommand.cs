@@ -120,7 +120,7 @@ internal static class ConvertCommand
 
             var (kerasResult, pipeline, result) = WarningOutput.Read(parse, warnings, () =>
             {
-                var keras = kerasFile is null ? null : outputs.Write(kerasFile.ToString(), stream => new KerasH5Writer().Write(ReadAll(shaped, weighted), shaped, stream));
+                var keras = kerasFile is null ? null : outputs.Write(kerasFile.ToString(), stream => new KerasH5Writer().Write(shaped, weighted, stream));
                 var pipeline = pipelineWriter is null ? null : outputs.Write(outputFile.ToString(), stream => pipelineWriter.Write(shaped, weighted, stream));
                 var result = kerasOnly ? null : pipeline?.Network ?? outputs.Write(outputFile.ToString(), stream => writer.Write(shaped, weighted, stream));
                 return (keras, pipeline, result);
@@ -205,9 +205,6 @@ internal static class ConvertCommand
             return ExitCodes.Ok;
         }));
     }
-
-    private static Graph.WeightedNetwork ReadAll(Passes.ShapedNetwork shaped, DarknetWeightsFile file) =>
-        new(shaped.Network, [.. shaped.Network.Layers.Select(l => l is Graph.ConvolutionalLayer c ? file.ReadWhole(c) : null)], file.Header);
 
     private static string OsFor(int version) => version switch
     {
