@@ -51,15 +51,22 @@ public sealed class WarningOutputTests
         Assert.Matches(@"typo\.cfg:119:1: error: line 'scale 1' in \[upsample\] has no '='; expected 'key=value'\. Darknet skips it\. \(an error under --strict\) Hint: ", line);
     }
 
+    // The demo weights with one value replaced; an offset below 0 counts from the end.
+    private static string DamagedWeights(string folder, int offset, float value)
+    {
+        var path = Path.Combine(folder, "nan.weights");
+        var bytes = File.ReadAllBytes(Fixtures.Repo("samples/demo.weights"));
+        BitConverter.GetBytes(value).CopyTo(bytes, offset < 0 ? bytes.Length + offset : offset);
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
     [Fact]
     public void InspectAndVerify_NaNWeightsUnderStrict_ExitTwoWithTheLayerAndOffset()
     {
         var folder = Fixtures.TempFolder();
         var cfg = Copy(folder, "demo.cfg");
-        var weights = Path.Combine(folder, "nan.weights");
-        var bytes = File.ReadAllBytes(Fixtures.Repo("samples/demo.weights"));
-        BitConverter.GetBytes(float.NaN).CopyTo(bytes, 20 + (4 * 70)); // layer 0: 64 bias/BN values, then its kernel
-        File.WriteAllBytes(weights, bytes);
+        var weights = DamagedWeights(folder, 20 + (4 * 70), float.NaN); // layer 0: 64 bias/BN values, then its kernel
         var model = Path.Combine(folder, "demo.mlmodel");
         Assert.Equal(0, CliRunner.Run(cfg, Copy(folder, "demo.weights"), model).Exit);
 
@@ -76,10 +83,7 @@ public sealed class WarningOutputTests
         // The weights are read while each output is written: the layer is read twice, its warning printed once.
         var folder = Fixtures.TempFolder();
         var cfg = Copy(folder, "demo.cfg");
-        var weights = Path.Combine(folder, "nan.weights");
-        var bytes = File.ReadAllBytes(Fixtures.Repo("samples/demo.weights"));
-        BitConverter.GetBytes(float.NaN).CopyTo(bytes, 20 + (4 * 70));
-        File.WriteAllBytes(weights, bytes);
+        var weights = DamagedWeights(folder, 20 + (4 * 70), float.NaN);
 
         var (exit, _, stderr) = CliRunner.Run(cfg, weights, Path.Combine(folder, "demo.mlmodel"), "--keras", Path.Combine(folder, "demo.h5"));
 
@@ -95,16 +99,14 @@ public sealed class WarningOutputTests
         // The error comes after most of the model was streamed to its temporary file.
         var folder = Fixtures.TempFolder();
         var cfg = Copy(folder, "demo.cfg");
-        var weights = Path.Combine(folder, "nan.weights");
-        var bytes = File.ReadAllBytes(Fixtures.Repo("samples/demo.weights"));
-        BitConverter.GetBytes(float.NegativeInfinity).CopyTo(bytes, bytes.Length - 4);
-        File.WriteAllBytes(weights, bytes);
+        var weights = DamagedWeights(folder, -4, float.NegativeInfinity);
+        var last = new FileInfo(weights).Length - 4;
         var model = Path.Combine(folder, "demo.mlmodel");
         File.WriteAllText(model, "the user's model");
 
         var line = FailureAssert.Fails(2, folder, cfg, weights, model, "--strict");
 
-        Assert.Matches($@"^{System.Text.RegularExpressions.Regex.Escape(weights)}@{bytes.Length - 4}: error: layer \d+ \[convolutional\] .* holds 1 -Inf among its [\d,]+ values \(first in the kernel", line);
+        Assert.Matches($@"^{System.Text.RegularExpressions.Regex.Escape(weights)}@{last}: error: layer \d+ \[convolutional\] .* holds 1 -Inf among its [\d,]+ values \(first in the kernel", line);
         Assert.Equal("the user's model", File.ReadAllText(model));
     }
 

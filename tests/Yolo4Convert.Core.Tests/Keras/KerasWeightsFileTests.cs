@@ -59,7 +59,7 @@ public sealed class KerasWeightsFileTests
         using var ordinary = new MemoryStream();
         using (var file = File.OpenRead(weightsPath))
         {
-            new KerasH5Writer().Write(shaped, DarknetWeightsFile.Open(shaped, file, weightsPath), new ForwardOnly(ordinary));
+            new KerasH5Writer().Write(shaped, DarknetWeightsFile.Open(shaped, file, weightsPath), new ForwardOnlyStream(ordinary));
         }
 
         Assert.Equal(whole.ToArray(), ordinary.ToArray());
@@ -124,28 +124,5 @@ public sealed class KerasWeightsFileTests
 
         Assert.Contains($"layer {large.Index} [convolutional]", error.Message, StringComparison.Ordinal);
         Assert.Contains($"at byte {at:N0}", error.Message, StringComparison.Ordinal);
-    }
-
-    private sealed class ForwardOnly(Stream inner) : Stream
-    {
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Flush() => inner.Flush();
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
     }
 }
