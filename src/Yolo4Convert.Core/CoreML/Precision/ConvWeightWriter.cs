@@ -11,7 +11,8 @@ namespace Yolo4Convert.CoreML.Precision;
 /// Writes one convolution's <c>weights</c> and <c>bias</c> fields straight from a <see cref="ConvWeightsSource"/>:
 /// the kernel is read, folded and encoded a chunk at a time through buffers reused for every layer, so float32
 /// and float16 models are written in constant memory. Quantized formats hold one layer at a time: the k-means
-/// table is fitted to the whole layer, and the quantizers work on a layer. The bytes are those of the WeightParams messages <see cref="WeightEncoding.Encode"/> builds.
+/// table is fitted to the whole layer, and the quantizers work on a layer. The bytes are those of the WeightParams
+/// messages <see cref="WeightEncoding.Encode"/> builds.
 /// </summary>
 internal sealed class ConvWeightWriter(WeightEncoding encoding, double epsilon, ConvWeightsSource source)
 {
