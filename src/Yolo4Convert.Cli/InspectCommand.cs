@@ -34,7 +34,7 @@ internal static class InspectCommand
                 }
 
                 using var file = DarknetWeightsFile.Open(shaped, weightsFile.ToString(), warnings);
-                file.Scan(shaped);
+                file.Scan();
                 return (shaped, file.Header);
             });
 

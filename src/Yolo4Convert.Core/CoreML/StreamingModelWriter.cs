@@ -70,7 +70,7 @@ internal sealed class StreamingModelWriter
 
     private long ParamsSize(ConvSlot slot)
     {
-        var (kernel, bias) = _weights.Sizes(slot.Conv, slot.KernelCount, slot.Format);
+        var (kernel, bias) = _weights.Sizes(slot);
         return slot.Layer.Convolution.CalculateSize()
             + ProtoFraming.FieldSize(ConvolutionLayerParams.WeightsFieldNumber, kernel)
             + ProtoFraming.FieldSize(ConvolutionLayerParams.BiasFieldNumber, bias);
@@ -162,8 +162,7 @@ internal sealed class StreamingModelWriter
                 output.Write(Rest(layer));
                 ProtoFraming.WriteField(output, NeuralNetworkLayer.ConvolutionFieldNumber, ParamsSize(slot));
                 layer.Convolution.WriteTo(output);
-                _weights.Write(slot.Conv, layer.Name, slot.KernelCount, slot.Format,
-                    ConvolutionLayerParams.WeightsFieldNumber, ConvolutionLayerParams.BiasFieldNumber, output);
+                _weights.Write(slot, output);
             }
             else
             {

@@ -12,6 +12,7 @@ namespace Yolo4Convert.Darknet;
 /// </summary>
 public sealed class DarknetWeightsFile : ConvWeightsSource, IDisposable
 {
+    private readonly ShapedNetwork _shaped;
     private readonly Stream _stream;
     private readonly string _fileName;
     private readonly WarningLog? _warnings;
@@ -20,8 +21,9 @@ public sealed class DarknetWeightsFile : ConvWeightsSource, IDisposable
     private ConvValues? _reading;
     private bool _ownsStream;
 
-    private DarknetWeightsFile(Stream stream, string fileName, WarningLog? warnings, WeightsHeader header, long[] offsets)
+    private DarknetWeightsFile(ShapedNetwork shaped, Stream stream, string fileName, WarningLog? warnings, WeightsHeader header, long[] offsets)
     {
+        _shaped = shaped;
         _stream = stream;
         _fileName = fileName;
         _warnings = warnings;
@@ -56,7 +58,7 @@ public sealed class DarknetWeightsFile : ConvWeightsSource, IDisposable
             offset += 4 * shaped.WeightFloats(layer);
         }
 
-        return new DarknetWeightsFile(stream, fileName, warnings, header, offsets);
+        return new DarknetWeightsFile(shaped, stream, fileName, warnings, header, offsets);
     }
 
     /// <summary>Opens a .weights file for <paramref name="shaped"/>; disposing the result closes it.</summary>
@@ -78,11 +80,10 @@ public sealed class DarknetWeightsFile : ConvWeightsSource, IDisposable
     }
 
     /// <summary>Reads every layer once, in chunks, for its checks alone (what <c>inspect</c> does with weights).</summary>
-    public void Scan(ShapedNetwork shaped)
+    public void Scan()
     {
-        ArgumentNullException.ThrowIfNull(shaped);
         var chunk = new float[1 << 16];
-        foreach (var layer in shaped.Network.Layers.OfType<ConvolutionalLayer>())
+        foreach (var layer in _shaped.Network.Layers.OfType<ConvolutionalLayer>())
         {
             var values = Open(layer);
             while (values.KernelRead < values.KernelCount)
@@ -122,16 +123,9 @@ public sealed class DarknetWeightsFile : ConvWeightsSource, IDisposable
             checks.AddHead(biases, bn);
         }
 
-        var values = new FileValues(this, layer, biases, bn, KernelCount(layer, offset, biases.Length * (bn is null ? 1 : 4)), checks);
+        var values = new FileValues(this, layer, biases, bn, _shaped.KernelCount(layer), checks);
         _reading = values;
         return values;
-    }
-
-    // The kernel fills the rest of the layer's span in the file: up to the next layer's offset.
-    private long KernelCount(ConvolutionalLayer layer, long offset, int headFloats)
-    {
-        var end = layer.Index + 1 < _offsets.Length ? _offsets[layer.Index + 1] : _stream.Length;
-        return ((end - offset) / 4) - headFloats;
     }
 
     private sealed class FileValues(DarknetWeightsFile file, ConvolutionalLayer layer, float[] biases, BatchNormWeights? bn, long count, DarknetWeightsChecks? checks)

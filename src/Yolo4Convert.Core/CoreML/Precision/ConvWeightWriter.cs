@@ -27,12 +27,13 @@ internal sealed class ConvWeightWriter(WeightEncoding encoding, double epsilon, 
     private float[] _layer = [];
 
     /// <summary>The serialised sizes of the kernel's and the bias' WeightParams (without their own framing).</summary>
-    public (long Kernel, long Bias) Sizes(ConvolutionalLayer conv, long kernelCount, string format) =>
-        (WeightEncoding.SerializedSize(format, kernelCount, conv.Filters), encoding.SerializedBiasSize(conv.Filters));
+    public (long Kernel, long Bias) Sizes(ConvSlot slot) =>
+        (WeightEncoding.SerializedSize(slot.Format, slot.KernelCount, slot.Conv.Filters), encoding.SerializedBiasSize(slot.Conv.Filters));
 
-    /// <summary>Writes the weights (field <paramref name="weightsField"/>) and bias (<paramref name="biasField"/>) of one convolution.</summary>
-    public void Write(ConvolutionalLayer conv, string layerName, long kernelCount, string format, int weightsField, int biasField, Stream output)
+    /// <summary>Writes the <c>weights</c> and <c>bias</c> fields (90, 91) of one convolution's parameters.</summary>
+    public void Write(ConvSlot slot, Stream output)
     {
+        var (conv, layerName, kernelCount, format) = (slot.Conv, slot.Layer.Name, slot.KernelCount, slot.Format);
         var values = source.Open(conv);
         if (values.KernelCount != kernelCount)
         {
@@ -48,8 +49,8 @@ internal sealed class ConvWeightWriter(WeightEncoding encoding, double epsilon, 
 
         var bias = _bias.AsSpan(0, filters);
         var folds = BatchNormFolding.Factors(values.Biases, values.BatchNorm, epsilon, _factors, bias);
-        var (kernelSize, biasSize) = Sizes(conv, kernelCount, format);
-        ProtoFraming.WriteField(output, weightsField, kernelSize);
+        var (kernelSize, biasSize) = Sizes(slot);
+        ProtoFraming.WriteField(output, ConvolutionLayerParams.WeightsFieldNumber, kernelSize);
         switch (format)
         {
             case "fp32":
@@ -71,7 +72,7 @@ internal sealed class ConvWeightWriter(WeightEncoding encoding, double epsilon, 
                 break;
         }
 
-        ProtoFraming.WriteField(output, biasField, biasSize);
+        ProtoFraming.WriteField(output, ConvolutionLayerParams.BiasFieldNumber, biasSize);
         encoding.EncodeBias(layerName, bias).WriteTo(output);
     }
 
