@@ -10,7 +10,7 @@ namespace Yolo4Convert.Tests;
 /// <summary>Paths of shared inputs and helpers that make test data. Missing references fail loudly.</summary>
 public static class Fixtures
 {
-    /// <summary>Every cfg of the model zoo with the exact .weights size listed in shared/README.md.</summary>
+    /// <summary>Every cfg of the model zoo with the exact size of its published .weights (see tests/data/README.md).</summary>
     public static readonly IReadOnlyDictionary<string, long> KnownWeightSizes = new Dictionary<string, long>
     {
         ["cfg/enet-coco.cfg"] = 19_233_100,
@@ -46,14 +46,13 @@ public static class Fixtures
     /// <summary>The repository root.</summary>
     public static string RepoRoot => Root.Value;
 
-    /// <summary>A file under ../shared; throws when the shared folder is missing so tests fail instead of passing.</summary>
+    /// <summary>A file under tests/data (the vendored zoo cfgs, the real model, the photos); a missing one fails the test.</summary>
     public static string Shared(string relative)
     {
-        var folder = Environment.GetEnvironmentVariable("YOLO4CONVERT_SHARED") ?? Path.Combine(RepoRoot, "..", "shared");
-        var path = Path.GetFullPath(Path.Combine(folder, relative));
+        var path = Path.GetFullPath(Path.Combine(RepoRoot, "tests", "data", relative));
         if (!File.Exists(path))
         {
-            throw new FileNotFoundException($"shared test input missing: {path}. The tests need the shared/ folder beside the repository (or YOLO4CONVERT_SHARED set to it).");
+            throw new FileNotFoundException($"test input missing: {path}. tests/data is part of the repository; restore it with 'git checkout -- tests/data'.");
         }
 
         return path;
@@ -89,20 +88,16 @@ public static class Fixtures
         return path;
     }
 
-    // One folder per test run, removed when the test process exits (the zoo's weights run to gigabytes).
+    /// <summary>Where every test run keeps its files: the system's temporary folder (the README's test command points it into the clone).</summary>
+    public static string RunsParent => Path.Combine(Path.GetTempPath(), "yolo4convert-tests");
+
+    // One folder per test process, named after its PID and removed when the process exits (the zoo's seeded
+    // weights run to gigabytes). A test host that is stopped before its exit handlers finish leaves its folder
+    // behind; the next run removes every folder whose process is gone.
     private static readonly Lazy<string> RunFolder = new(() =>
     {
-        var parent = Path.Combine(Path.GetTempPath(), "yolo4convert-tests");
-        if (Directory.Exists(parent))
-        {
-            // Runs that could not clean up after themselves (killed test hosts) are removed after an hour.
-            foreach (var stale in new DirectoryInfo(parent).GetDirectories().Where(d => d.CreationTimeUtc < DateTime.UtcNow.AddHours(-1)))
-            {
-                stale.Delete(recursive: true);
-            }
-        }
-
-        var path = Path.Combine(parent, Guid.NewGuid().ToString("N"));
+        RemoveStaleRuns(RunsParent);
+        var path = Path.Combine(RunsParent, $"run-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(path);
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
@@ -112,11 +107,60 @@ public static class Fixtures
             }
             catch (IOException)
             {
-                // Best effort: a file still open is left for the system's temp cleaning.
+                // Best effort: a file still open is removed by the next run.
             }
         };
         return path;
     });
+
+    /// <summary>Removes the run folders under <paramref name="parent"/> whose test process no longer exists; returns their names.</summary>
+    public static IReadOnlyList<string> RemoveStaleRuns(string parent)
+    {
+        var removed = new List<string>();
+        if (!Directory.Exists(parent))
+        {
+            return removed;
+        }
+
+        foreach (var folder in new DirectoryInfo(parent).GetDirectories("run-*"))
+        {
+            var parts = folder.Name.Split('-');
+            if (parts.Length == 3 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !ProcessExists(pid))
+            {
+                try
+                {
+                    folder.Delete(recursive: true);
+                    removed.Add(folder.Name);
+                }
+                catch (IOException)
+                {
+                    // Another run is removing it at the same time.
+                }
+                catch (UnauthorizedAccessException)
+                {
+                }
+            }
+        }
+
+        return removed;
+    }
+
+    private static bool ProcessExists(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>A fresh temporary folder, deleted with the rest of the run's files when the tests end.</summary>
     public static string TempFolder()
