@@ -5,7 +5,7 @@
 # Usage: tests/Yolo4Convert.Benchmarks/fuzz.sh [SEED] [RUNS_PER_KIND]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-shared=${SHARED:-$root/../shared}
+shared=${SHARED:-$root/tests/data}
 work=${WORK:-/tmp/yolo4convert-fuzz}
 seed=${1:-1}
 runs=${2:-2000}

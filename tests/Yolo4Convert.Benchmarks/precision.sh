@@ -3,12 +3,12 @@
 # head error against the Darknet reference (float32 compute and the half-precision emulation) and the detection
 # agreement after NMS, on yolov4 (seeded weights) and the real yolo-fastest-1.1 (the three shared photos); then
 # Mish 'native' vs 'stable' on yolov4 at 608x608 under the half-precision emulation.
-# Usage: tests/Yolo4Convert.Benchmarks/precision.sh   (SHARED=../shared, WORK=/tmp/yolo4convert-precision)
+# Usage: tests/Yolo4Convert.Benchmarks/precision.sh   (SHARED=tests/data, WORK=/tmp/yolo4convert-precision)
 # yolo-fastest goes through the CLI (convert --json, verify --precision fp16 --json); yolov4 through the
 # benchmark's precision-runs, which computes the Darknet reference once instead of once per format.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-shared=${SHARED:-$root/../shared}
+shared=${SHARED:-$root/tests/data}
 work=${WORK:-/tmp/yolo4convert-precision}
 yolov4_size=${YOLOV4_SIZE:-320}       # the table's yolov4 runs (file sizes do not depend on it)
 yolov4_threshold=${YOLOV4_THRESHOLD:-0.4} # seeded weights give weak scores: none reach 0.5, tens of thousands 0.3

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rerunnable benchmark: yolo4convert side by side with `cp` of the weights and with OpenCV's Darknet importer.
 # Each pair runs alternately RUNS times (default 5); the table shows medians of wall time and peak RSS (GNU time)
-# and their ratios. Environment: SHARED (the model zoo, default ../shared), WORK (scratch folder), RUNS.
+# and their ratios. Environment: SHARED (the model zoo, default tests/data), WORK (scratch folder), RUNS.
 #
 #   convert yolov4 .mlmodel        vs  cp of yolov4.weights      (the native binary users unpack, and the JIT tool)
 #   convert yolov4 .mlmodel        vs  OpenCV readNetFromDarknet
@@ -17,7 +17,7 @@
 # hundreds of thousands of boxes; detect runs with --threshold 0.5 to time the network, as real weights would.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-shared=${SHARED:-$root/../shared}
+shared=${SHARED:-$root/tests/data}
 work=${WORK:-/tmp/yolo4convert-bench}
 runs=${RUNS:-5}
 python=/usr/bin/python3
