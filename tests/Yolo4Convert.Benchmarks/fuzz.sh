@@ -5,10 +5,10 @@
 # Usage: tests/Yolo4Convert.Benchmarks/fuzz.sh [SEED] [RUNS_PER_KIND]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-shared=${SHARED:-$root/tests/data}
+data=${TEST_DATA:-$root/tests/data}
 work=${WORK:-/tmp/yolo4convert-fuzz}
 seed=${1:-1}
 runs=${2:-2000}
 dotnet build -c Release "$root/tests/Yolo4Convert.Benchmarks" -v q -nologo >/dev/null
-dotnet "$root/tests/Yolo4Convert.Benchmarks/bin/Release/net10.0/Yolo4Convert.Benchmarks.dll" fuzz "$shared" "$work" \
+dotnet "$root/tests/Yolo4Convert.Benchmarks/bin/Release/net10.0/Yolo4Convert.Benchmarks.dll" fuzz "$data" "$work" \
   --seed "$seed" --cfg-runs "$runs" --model-runs "$runs" --timeout 60 --rss-mb 1024

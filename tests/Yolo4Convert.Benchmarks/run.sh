@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rerunnable benchmark: yolo4convert side by side with `cp` of the weights and with OpenCV's Darknet importer.
 # Each pair runs alternately RUNS times (default 5); the table shows medians of wall time and peak RSS (GNU time)
-# and their ratios. Environment: SHARED (the model zoo, default tests/data), WORK (scratch folder), RUNS.
+# and their ratios. Environment: TEST_DATA (the model zoo, default tests/data), WORK (scratch folder), RUNS.
 #
 #   convert yolov4 .mlmodel        vs  cp of yolov4.weights      (the native binary users unpack, and the JIT tool)
 #   convert yolov4 .mlmodel        vs  OpenCV readNetFromDarknet
@@ -17,7 +17,7 @@
 # hundreds of thousands of boxes; detect runs with --threshold 0.5 to time the network, as real weights would.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-shared=${SHARED:-$root/tests/data}
+data=${TEST_DATA:-$root/tests/data}
 work=${WORK:-/tmp/yolo4convert-bench}
 runs=${RUNS:-5}
 python=/usr/bin/python3
@@ -36,11 +36,11 @@ cli="$root/src/Yolo4Convert.Cli/bin/Release/net10.0/yolo4convert"
 native="$work/native/yolo4convert"
 helper="$root/tests/Yolo4Convert.Benchmarks/bin/Release/net10.0/Yolo4Convert.Benchmarks"
 cv="$root/tests/Yolo4Convert.Benchmarks/opencv_bench.py"
-cfg="$shared/cfg/yolov4.cfg"
+cfg="$data/cfg/yolov4.cfg"
 wide_cfg="$work/yolov4-wide.cfg"
 weights="$work/yolov4.weights"
 wide="$work/yolov4-wide.weights"
-image="$shared/images/dog.jpg"
+image="$data/images/dog.jpg"
 
 "$helper" weights "$cfg" 608 "$weights"
 "$helper" weights "$cfg" 608 "$wide" --widen 1.4142 "$wide_cfg"
