@@ -45,7 +45,8 @@ internal static class DetectionDrawing
 
     /// <summary>
     /// Draws the objects on the image and encodes it: every box first (the strongest last, so on top), then every
-    /// label, placed by <see cref="LabelPlacement"/> so no label covers another or leaves the image.
+    /// label, placed by <see cref="LabelPlacement"/> so no label covers another or leaves the image (a label with no
+    /// free spot left is not drawn).
     /// </summary>
     public static void Draw(string imagePath, IReadOnlyList<DrawnObject> objects, SKEncodedImageFormat format, Stream output)
     {
@@ -70,8 +71,12 @@ internal static class DetectionDrawing
 
         for (var i = strongestFirst.Count - 1; i >= 0; i--)
         {
+            if (rects[i] is not { } rect)
+            {
+                continue; // no free spot left in its column: the box stays unlabelled rather than covering a label
+            }
+
             var color = ColorOf(strongestFirst[i].Classes[0].ClassId);
-            var rect = rects[i];
             using var fill = new SKPaint { Color = color, Style = SKPaintStyle.Fill };
             canvas.DrawRect(rect.Left, rect.Top, rect.Width, rect.Height, fill);
             using var ink = new SKPaint { Color = Luminance(color) > 140 ? SKColors.Black : SKColors.White, IsAntialias = true };

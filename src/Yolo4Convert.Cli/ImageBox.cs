@@ -37,8 +37,4 @@ internal readonly record struct ImageBox(float Left, float Top, float Width, flo
 
     /// <summary>Whether two boxes share any area (touching edges do not count).</summary>
     public bool Overlaps(ImageBox other) => Left < other.Right && other.Left < Right && Top < other.Bottom && other.Top < Bottom;
-
-    /// <summary>The area both boxes cover (0 when they do not overlap).</summary>
-    public float OverlapArea(ImageBox other) =>
-        Math.Max(0, Math.Min(Right, other.Right) - Math.Max(Left, other.Left)) * Math.Max(0, Math.Min(Bottom, other.Bottom) - Math.Max(Top, other.Top));
 }

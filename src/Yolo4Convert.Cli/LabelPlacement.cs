@@ -3,74 +3,66 @@ namespace Yolo4Convert.Cli;
 /// <summary>
 /// Where the labels of drawn boxes go: each label above its box if there is room, else just inside the box's top;
 /// when that spot is taken by a label placed earlier, the nearest free spot in the same column, found among the
-/// edges of the labels already placed (shifting down past them first). Labels stay inside the image. Greedy and
-/// deterministic: labels are placed in the order given (strongest object first), so the strongest keeps its spot.
+/// edges of the labels already placed there (shifting down past them first). Labels stay inside the image. Greedy
+/// and deterministic: labels are placed in the order given (strongest object first), so the strongest keeps its spot.
+/// A label with no free spot left in its column is not drawn (its box is), so no label ever covers another.
 /// </summary>
 internal static class LabelPlacement
 {
-    /// <summary>
-    /// The rectangle of each label, in the order given. Two labels overlap only when no free spot exists in a
-    /// label's column of the image; then it goes where it covers the least label area.
-    /// </summary>
-    public static IReadOnlyList<ImageBox> Place(IReadOnlyList<(ImageBox Box, float Width, float Height)> labels, int imageWidth, int imageHeight)
+    /// <summary>The rectangle of each label, in the order given; null for a label that has no free spot.</summary>
+    public static IReadOnlyList<ImageBox?> Place(IReadOnlyList<(ImageBox Box, float Width, float Height)> labels, int imageWidth, int imageHeight)
     {
         ArgumentNullException.ThrowIfNull(labels);
-        var placed = new List<ImageBox>(labels.Count);
+        var placed = new List<ImageBox>();
+        var result = new List<ImageBox?>(labels.Count);
         foreach (var (box, width, height) in labels)
         {
-            placed.Add(PlaceOne(box, width, height, placed, imageWidth, imageHeight));
+            var rect = PlaceOne(box, width, height, placed, imageWidth, imageHeight);
+            if (rect is { } r)
+            {
+                placed.Add(r);
+            }
+
+            result.Add(rect);
         }
 
-        return placed;
+        return result;
     }
 
     /// <summary>Where a label goes on its own: above the box if it fits, else just inside its top; always inside the image.</summary>
     public static (float X, float Y) Preferred(ImageBox box, float labelWidth, float labelHeight, int imageWidth, int imageHeight) =>
         (ClampX(box.Left, labelWidth, imageWidth), ClampY(box.Top - labelHeight >= 0 ? box.Top - labelHeight : box.Top, labelHeight, imageHeight));
 
-    private static ImageBox PlaceOne(ImageBox box, float width, float height, List<ImageBox> placed, int imageWidth, int imageHeight)
+    private static ImageBox? PlaceOne(ImageBox box, float width, float height, List<ImageBox> placed, int imageWidth, int imageHeight)
     {
-        var (x, preferred) = Preferred(box, width, height, imageWidth, imageHeight);
-        var inside = ClampY(box.Top, height, imageHeight);
-
-        // The spots to try, in order: the preferred one, inside the box's top, then every position that touches an
-        // edge of a placed label (below it, or above it), nearest to the preferred spot first and lower before higher.
-        var candidates = new List<float> { preferred, inside };
-        var edges = new List<float>(2 * placed.Count);
-        foreach (var p in placed)
+        if (width > imageWidth || height > imageHeight)
         {
-            edges.Add(p.Bottom);
-            edges.Add(p.Top - height);
+            return null;
         }
 
-        candidates.AddRange(edges
+        var (x, preferred) = Preferred(box, width, height, imageWidth, imageHeight);
+
+        // Only the labels already placed in this label's column can be in its way.
+        var column = placed.Where(p => p.Left < x + width && x < p.Right).ToList();
+
+        // The spots to try, in order: the preferred one, inside the box's top, then every position touching an edge
+        // of a label in the column (below it, or above it), nearest to the preferred spot first, lower before higher.
+        var candidates = column.SelectMany(p => new[] { p.Bottom, p.Top - height })
             .Where(y => y >= 0 && y + height <= imageHeight)
             .OrderBy(y => Math.Abs(y - preferred))
-            .ThenByDescending(y => y));
-
-        ImageBox? best = null;
-        var leastOverlap = float.PositiveInfinity;
+            .ThenByDescending(y => y)
+            .Prepend(ClampY(box.Top, height, imageHeight))
+            .Prepend(preferred);
         foreach (var y in candidates)
         {
             var rect = new ImageBox(x, y, width, height);
-            var overlap = 0f;
-            foreach (var p in placed)
-            {
-                overlap += rect.OverlapArea(p);
-            }
-
-            if (overlap == 0)
+            if (!column.Any(rect.Overlaps))
             {
                 return rect;
             }
-
-            if (overlap < leastOverlap)
-            {
-                (best, leastOverlap) = (rect, overlap);
-            }
         }
 
-        return best ?? new ImageBox(x, preferred, width, height);
+        return null;
     }
 
     private static float ClampX(float x, float width, int imageWidth) => Math.Clamp(x, 0, Math.Max(0, imageWidth - width));

@@ -3,8 +3,10 @@ namespace Yolo4Convert.Cli.Tests;
 /// <summary>Labels of drawn boxes: never on top of each other, never outside the image, the strongest in its own spot.</summary>
 public sealed class LabelPlacementTests
 {
-    private static void AssertDisjointAndInside(IReadOnlyList<ImageBox> rects, int width, int height)
+    private static void AssertDisjointAndInside(IReadOnlyList<ImageBox?> placed, int width, int height)
     {
+        Assert.All(placed, r => Assert.NotNull(r));
+        var rects = placed.Select(r => r!.Value).ToList();
         for (var i = 0; i < rects.Count; i++)
         {
             var r = rects[i];
@@ -32,7 +34,7 @@ public sealed class LabelPlacementTests
 
         AssertDisjointAndInside(rects, 768, 576);
         Assert.Equal(new ImageBox(122, 199, w, h), rects[0]); // the stronger keeps its spot above its box
-        Assert.Equal(112, rects[1].Left); // the weaker stays in its box's column
+        Assert.Equal(112, rects[1]!.Value.Left); // the weaker stays in its box's column
     }
 
     [Fact]
@@ -44,8 +46,8 @@ public sealed class LabelPlacementTests
         var rects = LabelPlacement.Place(labels, 200, 160);
 
         AssertDisjointAndInside(rects, 200, 160);
-        Assert.Equal([2f, 20f, 38f, 56f, 74f, 92f, 110f, 128f], rects.Select(r => r.Top));
-        Assert.All(rects, r => Assert.Equal(0, r.Left));
+        Assert.Equal([2f, 20f, 38f, 56f, 74f, 92f, 110f, 128f], rects.Select(r => r!.Value.Top));
+        Assert.All(rects, r => Assert.Equal(0, r!.Value.Left));
     }
 
     [Fact]
@@ -73,14 +75,26 @@ public sealed class LabelPlacementTests
     }
 
     [Fact]
-    public void Place_NoFreeSpotInTheColumn_TakesTheLeastCoveredOne()
+    public void Place_NoFreeSpotInTheColumn_LeavesThatLabelOut()
     {
-        // Two full-width labels fill a 100x40 image; the third has nowhere free and goes where it covers least.
+        // Two full-width labels fill a 100x40 image; the third has nowhere free and is not drawn.
         var box = new ImageBox(0, 0, 100, 40);
         var rects = LabelPlacement.Place([(box, 100f, 20f), (box, 100f, 20f), (box, 100f, 20f)], 100, 40);
 
-        Assert.Equal(new ImageBox(0, 0, 100, 20), rects[0]);
-        Assert.Equal(new ImageBox(0, 20, 100, 20), rects[1]);
-        Assert.InRange(rects[2].Bottom, 20, 40);
+        Assert.Equal([new ImageBox(0, 0, 100, 20), new ImageBox(0, 20, 100, 20), null], rects);
+    }
+
+    [Fact]
+    public void Place_ThousandsOfLabelsOnASmallImage_StaysFastAndDisjoint()
+    {
+        var labels = Enumerable.Range(0, 20_000).Select(i => (new ImageBox(i % 90, (i * 7) % 60, 10, 10), 20f + (i % 5), 12f)).ToList();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var rects = LabelPlacement.Place(labels, 96, 64);
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"{clock.Elapsed}");
+        var drawn = rects.Where(r => r is not null).Select(r => r!.Value).ToList();
+        Assert.InRange(drawn.Count, 10, 40);
+        AssertDisjointAndInside([.. drawn.Select(r => (ImageBox?)r)], 96, 64);
     }
 }
