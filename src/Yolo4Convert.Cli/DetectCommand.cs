@@ -36,7 +36,8 @@ internal static class DetectCommand
             var imagePath = parse.GetRequiredValue(image).ToString();
             using var outputs = OutputTransaction.Begin(
                 [("MODEL", parse.GetRequiredValue(model).ToString()), ("IMAGE", imagePath), ("--names", namesFile?.ToString())],
-                [("--out", outFile?.ToString())]);
+                [("--out", outFile?.ToString())],
+                parse.InvocationConfiguration.Error);
 
             var loaded = LoadedModel.Load(parse.GetRequiredValue(model).ToString());
             var info = loaded.Info;
