@@ -119,4 +119,14 @@ public sealed class StaleTemporariesTests
         Assert.Equal($"note: removed 1 stale temporary left by an interrupted run: {Temp(dead, 3)} (42 bytes)\n", stderr);
         Assert.Equal(["boxes.png"], Directory.GetFiles(outFolder).Select(Path.GetFileName));
     }
+
+    [Fact]
+    public void Help_SaysWhereTemporariesLiveAndWhenTheyAreRemoved()
+    {
+        var (exit, stdout, _) = CliRunner.Run("--help");
+
+        Assert.Equal(0, exit);
+        Assert.Contains("Outputs are written to a temporary beside them (.y4c-PID-N.tmp) and renamed when complete; temporaries are", stdout);
+        Assert.Contains("removed on failure, SIGINT and SIGTERM, and by the next run writing into that folder after a kill.", stdout);
+    }
 }
