@@ -17,17 +17,33 @@ final class VisionDetector {
     private let letterbox: Bool
     private let inputSize: CGSize
 
-    init(url: URL) throws {
+    /// Overrides of the model's thresholds. nil (the default) leaves the model's own: the values given to
+    /// `--iou` / `--confidence` at conversion (0.45 / 0.25 unless set), stored in its NMS stage and used whenever
+    /// the optional inputs `iouThreshold` / `confidenceThreshold` are not passed.
+    var iouThreshold: Double? { didSet { updateThresholds() } }
+    var confidenceThreshold: Double? { didSet { updateThresholds() } }
+
+    init(url: URL, iouThreshold: Double? = nil, confidenceThreshold: Double? = nil) throws {
         let mlModel = try MLModel(contentsOf: url, configuration: MLModelConfiguration())
         model = try VNCoreMLModel(for: mlModel)
-        // Thresholds: the model's defaults (--iou / --confidence at conversion) unless overridden per request.
-        model.featureProvider = try MLDictionaryFeatureProvider(dictionary: [
-            "iouThreshold": MLFeatureValue(double: 0.45),
-            "confidenceThreshold": MLFeatureValue(double: 0.25),
-        ])
+        self.iouThreshold = iouThreshold
+        self.confidenceThreshold = confidenceThreshold
         let metadata = mlModel.modelDescription.metadata[.creatorDefinedKey] as? [String: String] ?? [:]
         letterbox = metadata["input.resize"] == "letterbox"
         inputSize = CGSize(width: Double(metadata["input.width"] ?? "") ?? 416, height: Double(metadata["input.height"] ?? "") ?? 416)
+        updateThresholds() // property observers do not run during init
+    }
+
+    /// Passes only the thresholds the app set; an input left out takes the model's default.
+    private func updateThresholds() {
+        var values: [String: MLFeatureValue] = [:]
+        if let iou = iouThreshold { values["iouThreshold"] = MLFeatureValue(double: iou) }
+        if let confidence = confidenceThreshold { values["confidenceThreshold"] = MLFeatureValue(double: confidence) }
+        if values.isEmpty {
+            model.featureProvider = nil
+        } else {
+            model.featureProvider = try? MLDictionaryFeatureProvider(dictionary: values)
+        }
     }
 
     func detect(_ image: CGImage, completion: @escaping ([Detection]) -> Void) throws {

@@ -21,6 +21,9 @@ internal static class Cli
 
         Exit codes: 0 ok, 1 usage, 2 invalid input (cfg/weights/image), 3 unsupported by the target,
         4 I/O error, 5 internal error, 6 verify found a difference beyond the tolerance.
+
+        Outputs are written to a temporary beside them (.y4c-PID-N.tmp) and renamed when complete; temporaries are
+        removed on failure, SIGINT and SIGTERM, and by the next run writing into that folder after a kill.
         """;
 
     /// <summary>

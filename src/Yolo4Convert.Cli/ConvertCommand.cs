@@ -80,7 +80,8 @@ internal static class ConvertCommand
             var namesFile = parse.GetValue(names);
             using var outputs = OutputTransaction.Begin(
                 [("CFG", cfgFile.ToString()), ("WEIGHTS", weightsFile.ToString()), ("--names", namesFile?.ToString())],
-                [("OUTPUT", outputFile.ToString()), ("--keras", kerasOnly ? null : kerasFile?.ToString())]);
+                [("OUTPUT", outputFile.ToString()), ("--keras", kerasOnly ? null : kerasFile?.ToString())],
+                parse.InvocationConfiguration.Error);
             var warnings = WarningOutput.Log(parse, strict);
             var shaped = WarningOutput.Read(parse, warnings, () => DarknetReader.ReadCfg(DarknetReader.ReadCfgText(cfgFile.ToString()), cfgFile.ToString(), width, height, warnings));
 

@@ -36,7 +36,8 @@ internal static class DetectCommand
             var imagePath = parse.GetRequiredValue(image).ToString();
             using var outputs = OutputTransaction.Begin(
                 [("MODEL", parse.GetRequiredValue(model).ToString()), ("IMAGE", imagePath), ("--names", namesFile?.ToString())],
-                [("--out", outFile?.ToString())]);
+                [("--out", outFile?.ToString())],
+                parse.InvocationConfiguration.Error);
 
             var loaded = LoadedModel.Load(parse.GetRequiredValue(model).ToString());
             var info = loaded.Info;
@@ -69,14 +70,15 @@ internal static class DetectCommand
 
             var detections = kept.Select(toImage).ToList();
             string Label(int id) => classNames is not null && id < classNames.Count ? classNames[id] : $"class{id}";
+            // Boxes in image pixels, clamped to the image: a decoded box may reach past its edge.
             var boxes = detections.Select(d => (
                 d.ClassId, Label: Label(d.ClassId), d.Confidence,
-                Left: (d.X - (d.Width / 2)) * original.W, Top: (d.Y - (d.Height / 2)) * original.H,
-                Width: d.Width * original.W, Height: d.Height * original.H)).ToList();
+                Box: new ImageBox((d.X - (d.Width / 2)) * original.W, (d.Y - (d.Height / 2)) * original.H, d.Width * original.W, d.Height * original.H)
+                    .ClampedTo(original.W, original.H))).ToList();
 
             if (outFile is not null)
             {
-                var objects = DetectionDrawing.Group(boxes.Select(b => (b.ClassId, b.Label, b.Confidence, b.Left, b.Top, b.Width, b.Height)));
+                var objects = DetectionDrawing.Group(boxes);
                 outputs.Write(outFile.ToString(), s =>
                 {
                     DetectionDrawing.Draw(imagePath, objects, format, s);
@@ -93,21 +95,22 @@ internal static class DetectCommand
 
             if (parse.GetValue(json))
             {
-                stdout.WriteLine(Json.Serialize(boxes.Select(b => new
+                stdout.WriteLine(Json.Serialize(boxes.Select(b => (b.Label, b.Confidence, Box: b.Box.Rounded(1))).Select(b => new
                 {
                     label = b.Label,
                     confidence = b.Confidence,
-                    left = MathF.Round(b.Left, 1),
-                    top = MathF.Round(b.Top, 1),
-                    width = MathF.Round(b.Width, 1),
-                    height = MathF.Round(b.Height, 1),
+                    left = b.Box.Left,
+                    top = b.Box.Top,
+                    width = b.Box.Width,
+                    height = b.Box.Height,
                 })));
             }
             else
             {
                 foreach (var b in boxes)
                 {
-                    stdout.WriteLine($"{b.Label}: {CommonOptions.F(b.Confidence * 100, "0")}%  left={CommonOptions.F(b.Left, "0")} top={CommonOptions.F(b.Top, "0")} width={CommonOptions.F(b.Width, "0")} height={CommonOptions.F(b.Height, "0")}");
+                    var box = b.Box.Rounded(0);
+                    stdout.WriteLine($"{b.Label}: {CommonOptions.F(b.Confidence * 100, "0")}%  left={CommonOptions.F(box.Left, "0")} top={CommonOptions.F(box.Top, "0")} width={CommonOptions.F(box.Width, "0")} height={CommonOptions.F(box.Height, "0")}");
                 }
 
                 if (boxes.Count == 0)

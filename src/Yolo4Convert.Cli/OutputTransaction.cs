@@ -6,21 +6,25 @@ namespace Yolo4Convert.Cli;
 /// <see cref="Write{T}"/> writes each output to a short-named temporary sibling; <see cref="Commit"/> renames them all
 /// only once everything succeeded. Disposing an uncommitted transaction, a failure, or SIGINT/SIGTERM
 /// (<see cref="TempFiles"/>) removes the temporaries, so a run never leaves a partial file nor damages an existing one.
+/// The first write into a folder also removes the temporaries a killed run left there (<see cref="StaleTemporaries"/>).
 /// </summary>
 internal sealed class OutputTransaction : IDisposable
 {
     private readonly Dictionary<string, string> _declared;
     private readonly List<(string Temp, string Target)> _written = [];
+    private readonly HashSet<string> _swept = [];
+    private readonly TextWriter? _notes;
     private bool _done;
 
-    private OutputTransaction(Dictionary<string, string> declared) => _declared = declared;
+    private OutputTransaction(Dictionary<string, string> declared, TextWriter? notes) => (_declared, _notes) = (declared, notes);
 
     /// <summary>
     /// Starts a transaction for the given outputs (role such as "OUTPUT" or "--keras", and path; null paths are
     /// skipped). Throws <see cref="UsageException"/> when an output is an input, another output or a folder, and
-    /// <see cref="DirectoryNotFoundException"/> when an output's folder does not exist.
+    /// <see cref="DirectoryNotFoundException"/> when an output's folder does not exist. Stale temporaries removed
+    /// from an output's folder are reported as one line on <paramref name="notes"/> (stderr).
     /// </summary>
-    public static OutputTransaction Begin(IEnumerable<(string Role, string? Path)> inputs, IEnumerable<(string Role, string? Path)> outputs)
+    public static OutputTransaction Begin(IEnumerable<(string Role, string? Path)> inputs, IEnumerable<(string Role, string? Path)> outputs, TextWriter? notes = null)
     {
         var ins = inputs.Where(i => i.Path is not null).Select(i => (i.Role, Path: i.Path!, Id: FileIdentity.Of(i.Path!))).ToList();
         var outs = new List<(string Role, string Path, string Full, FileIdentity? File, FileIdentity? Folder, string Name)>();
@@ -70,7 +74,7 @@ internal sealed class OutputTransaction : IDisposable
             outs.Add((role, path, full, file, folder, name));
         }
 
-        return new OutputTransaction(outs.ToDictionary(o => o.Full, o => o.Role));
+        return new OutputTransaction(outs.ToDictionary(o => o.Full, o => o.Role), notes);
     }
 
     /// <summary>Writes one declared output to its temporary sibling; the real path changes only at <see cref="Commit"/>.</summary>
@@ -84,7 +88,13 @@ internal sealed class OutputTransaction : IDisposable
             throw new InvalidOperationException($"output '{path}' was not declared when the transaction began.");
         }
 
-        var (temp, stream) = TempFiles.Create(Path.GetDirectoryName(full)!);
+        var folder = Path.GetDirectoryName(full)!;
+        if (_swept.Add(folder) && StaleTemporaries.Sweep(folder) is { Count: > 0 } removed)
+        {
+            _notes?.WriteLine(StaleTemporaries.Describe(removed));
+        }
+
+        var (temp, stream) = TempFiles.Create(folder);
         _written.Add((temp, full));
         T result;
         using (stream)

@@ -184,10 +184,10 @@ public sealed class DetectOutputTests
     {
         var objects = DetectionDrawing.Group(
         [
-            (16, "dog", 0.83f, 10f, 20f, 100f, 80f),
-            (18, "sheep", 0.30f, 10f, 20f, 100f, 80f),
-            (1, "bicycle", 0.92f, 50f, 60f, 200f, 120f),
-            (2, "car", 0.20f, 300f, 10f, 50f, 40f),
+            (16, "dog", 0.83f, new ImageBox(10f, 20f, 100f, 80f)),
+            (18, "sheep", 0.30f, new ImageBox(10f, 20f, 100f, 80f)),
+            (1, "bicycle", 0.92f, new ImageBox(50f, 60f, 200f, 120f)),
+            (2, "car", 0.20f, new ImageBox(300f, 10f, 50f, 40f)),
         ]);
 
         Assert.Equal(["bicycle 92%", "dog 83%, sheep 30%", "car 20%"], objects.Select(o => o.Label));
@@ -199,9 +199,9 @@ public sealed class DetectOutputTests
     [InlineData(10f, 5f, 30f, 20f, 10f, 5f)] // no room above: just inside the box's top
     [InlineData(90f, 50f, 30f, 20f, 70f, 30f)] // would leave the right edge: pushed left
     [InlineData(-20f, 95f, 30f, 20f, 0f, 75f)] // off the left and near the bottom: pulled inside
-    public void LabelPosition_StaysInsideTheImage(float left, float top, float w, float h, float x, float y)
+    public void LabelPlacement_Preferred_StaysInsideTheImage(float left, float top, float w, float h, float x, float y)
     {
-        Assert.Equal((x, y), DetectionDrawing.LabelPosition(left, top, w, h, 100, 100));
+        Assert.Equal((x, y), LabelPlacement.Preferred(new ImageBox(left, top, 40f, 30f), w, h, 100, 100));
     }
 
     [Fact]
@@ -222,6 +222,36 @@ public sealed class DetectOutputTests
         using var original = SKBitmap.Decode(Fixtures.Shared("images/person.jpg"));
         using var drawn = SKBitmap.Decode(output);
         Assert.Equal((original.Width, original.Height), (drawn.Width, drawn.Height));
+    }
+
+    [Fact]
+    public void Detect_BoxReachingPastTheImage_IsClampedInTextAndJson()
+    {
+        // On horses.jpg yolo-fastest finds a horse whose decoded box starts 5 pixels left of the image.
+        var folder = Fixtures.TempFolder();
+        var model = Path.Combine(folder, "fastest.mlmodel");
+        Assert.Equal(0, CliRunner.Run(Fixtures.Shared(Fixtures.RealModelCfg), Fixtures.Shared(Fixtures.RealModelWeights), model, "--names", Fixtures.Shared("cfg/coco.names")).Exit);
+        var image = Fixtures.Shared("images/horses.jpg");
+        using var original = SKBitmap.Decode(image);
+        var (w, h) = (original.Width, original.Height);
+
+        var text = CliRunner.Run("detect", model, image);
+        var json = CliRunner.Run("detect", model, image, "--json");
+
+        Assert.True(text.Exit == 0 && json.Exit == 0, text.Err + json.Err);
+        var lines = text.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var printed = lines.Select(l => System.Text.RegularExpressions.Regex.Match(l, @"left=(-?\d+) top=(-?\d+) width=(-?\d+) height=(-?\d+)"))
+            .Select(m => (L: int.Parse(m.Groups[1].Value), T: int.Parse(m.Groups[2].Value), W: int.Parse(m.Groups[3].Value), H: int.Parse(m.Groups[4].Value)))
+            .ToList();
+        using var doc = System.Text.Json.JsonDocument.Parse(json.Out);
+        var fromJson = doc.RootElement.EnumerateArray()
+            .Select(e => (L: e.GetProperty("left").GetDouble(), T: e.GetProperty("top").GetDouble(), W: e.GetProperty("width").GetDouble(), H: e.GetProperty("height").GetDouble()))
+            .ToList();
+        Assert.Equal(lines.Length, fromJson.Count);
+        Assert.All(printed, b => Assert.True(b.L >= 0 && b.T >= 0 && b.W >= 0 && b.H >= 0 && b.L + b.W <= w && b.T + b.H <= h, $"{b} outside {w}x{h}"));
+        Assert.All(fromJson, b => Assert.True(b.L >= 0 && b.T >= 0 && b.W >= 0 && b.H >= 0 && b.L + b.W <= w + 1e-3 && b.T + b.H <= h + 1e-3, $"{b} outside {w}x{h}"));
+        Assert.Contains(printed, b => b.L == 0); // the horse reaching past the left edge, cut at it
+        Assert.Contains(fromJson, b => b.L == 0);
     }
 
     // A PNG whose header announces the given size; its pixel data is a few bytes of a single row, enough for any
