@@ -47,6 +47,9 @@ internal static class CfgTextSniffer
         throw Binary(SourceLocation.Text(fileName, line, binary - lineStart + 1), text.Length);
     }
 
+    /// <summary>Whether the start of a file is binary data rather than text (the rule <see cref="CheckFile"/> applies).</summary>
+    public static bool IsBinary(byte[] head) => FirstBinary(Math.Min(head.Length, Window), i => head[i]) >= 0;
+
     // A NUL anywhere in the window, or more than 1 in 10 characters that are control codes other than tab, CR, LF, FF.
     private static int FirstBinary(int length, Func<int, int> at)
     {
