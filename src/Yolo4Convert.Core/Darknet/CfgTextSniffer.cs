@@ -20,6 +20,13 @@ internal static class CfgTextSniffer
         var buffer = new byte[(int)Math.Min(Window, stream.Length)];
         stream.ReadExactly(buffer);
         var binary = FirstBinary(buffer.Length, i => buffer[i]);
+        if (binary >= 0 && Inspection.ModelFileSniffer.Of(buffer, stream.Length) is Inspection.ModelFileKind.CoreMLModel or Inspection.ModelFileKind.Hdf5)
+        {
+            throw new DarknetFormatException(
+                $"this is a model file ({stream.Length.ToString("N0", CultureInfo.InvariantCulture)} bytes), not a Darknet .cfg text.",
+                SourceLocation.Bytes(fileName, 0), "a model is what yolo4convert writes; to see what it holds: yolo4convert inspect MODEL.");
+        }
+
         if (binary >= 0)
         {
             throw Binary(SourceLocation.Bytes(fileName, binary), stream.Length);
