@@ -2,21 +2,26 @@ using System.CommandLine;
 using System.Text;
 using Yolo4Convert.Darknet;
 using Yolo4Convert.Graph;
+using Yolo4Convert.Inspection;
 using Yolo4Convert.Passes;
 
 namespace Yolo4Convert.Cli;
 
-/// <summary>`inspect CFG [WEIGHTS]`: the layer table, parameter count and the exact .weights size.</summary>
+/// <summary>
+/// `inspect CFG [WEIGHTS]`: the layer table, parameter count and the exact .weights size; `inspect MODEL`: what a
+/// converted .mlmodel or .h5 holds (<see cref="ModelInspectionText"/>). The file's content decides which.
+/// </summary>
 internal static class InspectCommand
 {
     public static Command Create()
     {
-        var cfg = new Argument<FileInfo>("CFG") { Description = "Darknet .cfg file." };
-        var weights = new Argument<FileInfo?>("WEIGHTS") { Description = "Optional .weights file to check against the cfg.", Arity = ArgumentArity.ZeroOrOne };
+        var cfg = new Argument<FileInfo>("CFG|MODEL") { Description = "Darknet .cfg file, or a model yolo4convert wrote (.mlmodel, --nms pipeline .mlmodel, Keras .h5)." };
+        var weights = new Argument<FileInfo?>("WEIGHTS") { Description = "Optional .weights file to check against the cfg (cfgs only).", Arity = ArgumentArity.ZeroOrOne };
         var size = CommonOptions.Size();
         var json = CommonOptions.JsonOutput();
         var strict = WarningOutput.Strict();
-        var command = new Command("inspect", "Print the layer table of a cfg (index, type, filters, size/stride, input -> output, BFLOPs), its parameter count and the exact .weights size it needs; with WEIGHTS, check that the file matches.")
+        var command = new Command("inspect", "Print the layer table of a cfg (index, type, filters, size/stride, input -> output, BFLOPs), its parameter count and the exact .weights size it needs; with WEIGHTS, check that the file matches. "
+            + "Given a model instead: its format, spec version and minimum OS, inputs and outputs, metadata (heads, classes, thresholds), layer counts, weight formats and custom layers.")
         {
             cfg, weights, size, json, strict,
         };
@@ -24,6 +29,17 @@ internal static class InspectCommand
         {
             var (w, h) = CommonOptions.ParseSize(parse.GetValue(size));
             var cfgFile = parse.GetRequiredValue(cfg);
+            var kind = ModelFileSniffer.Of(cfgFile.FullName);
+            if (ModelInspector.Reads(kind) || kind == ModelFileKind.Unknown)
+            {
+                if (parse.GetValue(weights) is not null || w is not null || h is not null)
+                {
+                    throw new UsageException($"WEIGHTS and --size go with a cfg; {cfgFile} is a model, which holds its weights and input size.");
+                }
+
+                return Model(stdout, cfgFile, parse.GetValue(json));
+            }
+
             var warnings = WarningOutput.Log(parse, strict);
             var (shaped, header) = WarningOutput.Read(parse, warnings, () =>
             {
@@ -67,6 +83,21 @@ internal static class InspectCommand
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    private static int Model(TextWriter stdout, FileInfo file, bool json)
+    {
+        var inspection = ModelInspector.Inspect(file.FullName, file.ToString());
+        if (json)
+        {
+            stdout.WriteLine(Json.Serialize(inspection));
+        }
+        else
+        {
+            stdout.Write(ModelInspectionText.Format(inspection));
+        }
+
+        return ExitCodes.Ok;
     }
 
     internal static string Table(ShapedNetwork shaped)

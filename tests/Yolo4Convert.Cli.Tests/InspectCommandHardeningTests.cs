@@ -67,4 +67,16 @@ public sealed class InspectCommandHardeningTests
 
         Assert.Equal($"{cfg}:6:1: error: [convolutional] has unknown activation '\\x1B[31m{new string('m', 55)}…'. Hint: Darknet would silently use relu here; fix the name (leaky, mish, swish, logistic, linear, relu, ...).", line);
     }
+
+    [Fact]
+    public void Convert_ModelGivenAsCfg_PointsToInspectNotToSwappedArguments()
+    {
+        var folder = Fixtures.TempFolder();
+        var model = Path.Combine(folder, "demo.mlmodel");
+        Assert.Equal(0, CliRunner.Run(Fixtures.Repo("samples/demo.cfg"), Fixtures.Repo("samples/demo.weights"), model).Exit);
+
+        var line = FailureAssert.Fails(2, folder, model, Fixtures.Repo("samples/demo.weights"), Path.Combine(folder, "out.mlmodel"));
+
+        Assert.Equal($"{model}@0: error: this is a model file ({new FileInfo(model).Length:N0} bytes), not a Darknet .cfg text. Hint: a model is what yolo4convert writes; to see what it holds: yolo4convert inspect MODEL.", line);
+    }
 }

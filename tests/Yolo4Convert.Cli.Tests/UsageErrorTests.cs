@@ -10,7 +10,7 @@ public sealed class UsageErrorTests
     [Theory]
     [InlineData(new[] { "only.cfg" }, "error: missing WEIGHTS and OUTPUT. Usage: yolo4convert CFG WEIGHTS OUTPUT [options]. See 'yolo4convert --help'.")]
     [InlineData(new[] { "a.cfg", "b.weights" }, "error: missing OUTPUT. Usage: yolo4convert CFG WEIGHTS OUTPUT [options]. See 'yolo4convert --help'.")]
-    [InlineData(new[] { "inspect" }, "error: missing CFG. Usage: yolo4convert inspect CFG [WEIGHTS] [options]. See 'yolo4convert inspect --help'.")]
+    [InlineData(new[] { "inspect" }, "error: missing CFG|MODEL. Usage: yolo4convert inspect CFG|MODEL [WEIGHTS] [options]. See 'yolo4convert inspect --help'.")]
     [InlineData(new[] { "detect", "m.mlmodel" }, "error: missing IMAGE. Usage: yolo4convert detect MODEL IMAGE [options]. See 'yolo4convert detect --help'.")]
     [InlineData(new[] { "verify", "a.cfg" }, "error: missing WEIGHTS and MODEL. Usage: yolo4convert verify CFG WEIGHTS MODEL [options]. See 'yolo4convert verify --help'.")]
     [InlineData(new[] { "verify" }, "error: missing CFG, WEIGHTS and MODEL. Usage: yolo4convert verify CFG WEIGHTS MODEL [options]. See 'yolo4convert verify --help'.")]
@@ -114,7 +114,7 @@ public sealed class UsageErrorTests
     }
 
     [Theory]
-    [InlineData(new[] { "inspect", "--json" }, "error: missing CFG. Usage: yolo4convert inspect CFG [WEIGHTS] [options]. See 'yolo4convert inspect --help'.")]
+    [InlineData(new[] { "inspect", "--json" }, "error: missing CFG|MODEL. Usage: yolo4convert inspect CFG|MODEL [WEIGHTS] [options]. See 'yolo4convert inspect --help'.")]
     [InlineData(new[] { "detect", "m.mlmodel", "i.png", "--threshold", "NaN", "--json" }, "error: --threshold 'NaN' is not a number from 0 to 1 (e.g. --threshold 0.25). See 'yolo4convert detect --help'.")]
     [InlineData(new[] { "inspecct", "--json" }, "error: unknown command 'inspecct'. Did you mean 'inspect'? See 'yolo4convert --help'.")]
     [InlineData(new[] { "a.cfg", "--json" }, "error: missing WEIGHTS and OUTPUT. Usage: yolo4convert CFG WEIGHTS OUTPUT [options]. See 'yolo4convert --help'.")]

@@ -20,6 +20,13 @@ internal static class CfgTextSniffer
         var buffer = new byte[(int)Math.Min(Window, stream.Length)];
         stream.ReadExactly(buffer);
         var binary = FirstBinary(buffer.Length, i => buffer[i]);
+        if (binary >= 0 && Inspection.ModelFileSniffer.Of(buffer, stream.Length) is Inspection.ModelFileKind.CoreMLModel or Inspection.ModelFileKind.Hdf5)
+        {
+            throw new DarknetFormatException(
+                $"this is a model file ({stream.Length.ToString("N0", CultureInfo.InvariantCulture)} bytes), not a Darknet .cfg text.",
+                SourceLocation.Bytes(fileName, 0), "a model is what yolo4convert writes; to see what it holds: yolo4convert inspect MODEL.");
+        }
+
         if (binary >= 0)
         {
             throw Binary(SourceLocation.Bytes(fileName, binary), stream.Length);
@@ -46,6 +53,9 @@ internal static class CfgTextSniffer
         var lineStart = binary == 0 ? 0 : text.LastIndexOf('\n', binary - 1) + 1;
         throw Binary(SourceLocation.Text(fileName, line, binary - lineStart + 1), text.Length);
     }
+
+    /// <summary>Whether the start of a file is binary data rather than text (the rule <see cref="CheckFile"/> applies).</summary>
+    public static bool IsBinary(byte[] head) => FirstBinary(Math.Min(head.Length, Window), i => head[i]) >= 0;
 
     // A NUL anywhere in the window, or more than 1 in 10 characters that are control codes other than tab, CR, LF, FF.
     private static int FirstBinary(int length, Func<int, int> at)
