@@ -20,12 +20,7 @@ internal static class ConvertCommand
             Description = "Model to write: .mlmodel (Core ML) or .h5 (Keras 2 full-model HDF5). Written atomically; an existing file is replaced only on success.",
         };
         var keras = new Option<FileInfo?>("--keras") { Description = "Also write the Keras .h5 intermediate form to this file.", HelpName = "FILE.h5" };
-        var mish = new Option<string>("--mish")
-        {
-            Description = "How to express mish: 'custom' = a custom layer your app implements (class 'Mish', see samples/ios); 'native' = built-in softplus, tanh and multiply layers that run anywhere; 'stable' = built-in layers that never take softplus of a large input (for half precision on the Neural Engine).",
-            DefaultValueFactory = _ => "custom",
-        };
-        mish.AcceptOnlyFromAmong("custom", "native", "stable");
+        var mish = MishChoice.Option();
         var names = new Option<FileInfo?>("--names") { Description = "Class names file (one per line, e.g. coco.names), written to the model metadata." };
         var inputName = new Option<string>("--input-name") { Description = "Name of the image input.", DefaultValueFactory = _ => "image" };
         var outputNames = new Option<string?>("--output-names")
@@ -93,7 +88,7 @@ internal static class ConvertCommand
                 Author = parse.GetValue(author) ?? defaults.Author,
                 License = parse.GetValue(license) ?? defaults.License,
                 Description = parse.GetValue(description),
-                Mish = parse.GetValue(mish) switch { "native" => MishLowering.Native, "stable" => MishLowering.Stable, _ => MishLowering.CustomLayer },
+                Mish = MishChoice.Resolve(parse.GetValue(mish), nms is not null),
                 InputName = parse.GetRequiredValue(inputName),
                 OutputNames = parse.GetValue(outputNames)?.Split(',', StringSplitOptions.TrimEntries),
                 ClassNames = namesFile is null ? null : ClassNames.Read(namesFile, shaped.Network.Heads.Select(h => h.Classes).DefaultIfEmpty(0).Max(), "the cfg's heads"),
@@ -104,6 +99,12 @@ internal static class ConvertCommand
                     ["source.weights.version"] = $"{weighted.Header.Major}.{weighted.Header.Minor}.{weighted.Header.Revision}",
                     ["source.weights.seen"] = weighted.Header.Seen.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 },
+            });
+            var mishLayers = MishChoice.Count(shaped.Network);
+            WarningOutput.Read(parse, warnings, () =>
+            {
+                MishChoice.WarnIfCustomInPipeline(warnings, options.Mish, nms is not null, mishLayers, options.MishClassName);
+                return 0;
             });
             CoreMLWriter writer;
             IReadOnlyList<HeadDescription> heads;
@@ -126,14 +127,13 @@ internal static class ConvertCommand
                 var result = kerasOnly ? null : pipeline?.Network ?? outputs.Write(outputFile.ToString(), stream => writer.Write(shaped, weighted, stream));
                 return (keras, pipeline, result);
             });
-            outputs.Commit();
             if (pipeline is { LabelsFromNames: false })
             {
                 parse.InvocationConfiguration.Error.WriteLine($"warning: no --names given; the model's class labels are the class numbers 0..{pipeline.Classes - 1}. Vision shows these as the labels.");
             }
 
             var seconds = watch.Elapsed.TotalSeconds;
-            long Size(FileInfo f) => new FileInfo(f.FullName).Length;
+            long Size(FileInfo f) => outputs.WrittenLength(f.ToString());
             if (parse.GetValue(json))
             {
                 stdout.WriteLine(Json.Serialize(new
@@ -146,6 +146,7 @@ internal static class ConvertCommand
                         specificationVersion = pipeline?.SpecificationVersion ?? result.SpecificationVersion,
                         layers = result.LayerCount,
                         customLayers = result.CustomLayerCount,
+                        mish = mishLayers == 0 ? null : MishChoice.Name(options.Mish),
                         input = new { name = options.InputName, width = shaped.Network.Net.Width, height = shaped.Network.Net.Height },
                         heads = result.Heads.Select(h => new { name = h.OutputName, shape = new[] { h.Shape.C, h.Shape.H, h.Shape.W }, stride = h.Stride, layer = h.Layer.Index }),
                         nms = pipeline is null ? null : new
@@ -188,7 +189,7 @@ internal static class ConvertCommand
 
                 if (result is not null)
                 {
-                    var custom = result.CustomLayerCount > 0 ? $" ({result.CustomLayerCount} '{options.MishClassName}' custom)" : string.Empty;
+                    var custom = MishChoice.Summary(options.Mish, mishLayers, result.CustomLayerCount, options.MishClassName);
                     stdout.WriteLine(
                         $"wrote {outputFile}: {shaped.Network.Layers.Length} Darknet layers -> {result.LayerCount} Core ML layers{custom}, " +
                         $"spec {pipeline?.SpecificationVersion ?? result.SpecificationVersion} ({OsFor(pipeline?.SpecificationVersion ?? result.SpecificationVersion)}), {CommonOptions.Mb(Size(outputFile))}{PrecisionOptions.Summary(options, result.Weights)}, " +
@@ -203,6 +204,10 @@ internal static class ConvertCommand
                 }
             }
 
+            // The summary is printed before the outputs replace anything: a run that cannot print (a full disk
+            // behind stdout) fails before the commit and leaves every existing output as it was.
+            stdout.Flush();
+            outputs.Commit();
             return ExitCodes.Ok;
         }));
     }

@@ -84,7 +84,6 @@ internal static class DetectCommand
                     DetectionDrawing.Draw(imagePath, objects, format, s);
                     return 0;
                 });
-                outputs.Commit();
             }
 
             if (capped)
@@ -120,6 +119,9 @@ internal static class DetectCommand
                 }
             }
 
+            // Printed before the image is committed: a run that cannot print fails and leaves an existing file alone.
+            stdout.Flush();
+            outputs.Commit();
             return ExitCodes.Ok;
         }));
         return command;

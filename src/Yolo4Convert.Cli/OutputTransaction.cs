@@ -106,6 +106,14 @@ internal sealed class OutputTransaction : IDisposable
         return result;
     }
 
+    /// <summary>The size of a written, not yet committed output (its temporary's length).</summary>
+    public long WrittenLength(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var (temp, _) = _written.LastOrDefault(w => w.Target == full);
+        return temp is null ? throw new InvalidOperationException($"output '{path}' was not written in this transaction.") : new FileInfo(temp).Length;
+    }
+
     /// <summary>Renames every temporary onto its output, in the order they were written.</summary>
     public void Commit()
     {

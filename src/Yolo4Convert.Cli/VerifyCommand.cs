@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Yolo4Convert.CoreML;
 using Yolo4Convert.Darknet;
 using Yolo4Convert.Detection;
 using Yolo4Convert.Diagnostics;
@@ -23,7 +24,9 @@ internal static class VerifyCommand
         var image = new Option<FileInfo?>("--image") { Description = "Image to run both on (stretched to the input size); default: a fixed synthetic pattern." };
         // 0 (not accepted on the command line) stands for "the default of the stored weights and precision".
         var tolerance = CommonOptions.Number("--tolerance", 0.0, 0, 1, false, false,
-            "Largest allowed |model − reference| per head, relative to the head's largest magnitude. Default by the coarser of the stored weights and --precision: 1e-4 (fp32), 2e-2 (fp16), 5e-2 (linear8), 0.1 (8-bit table), 0.25 (6-bit), 0.5 (4-bit).", "1e-4");
+            "Largest allowed |model − reference| per head, relative to the head's largest magnitude. Default by the coarser of the stored weights and --precision: "
+            + VerifyFormat.HelpText(f => $"{VerifyFormat.Number(f.Tolerance)} ({f.Name}{(f.HeadErrorDecides ? string.Empty : ", informative")})")
+            + ". For quantized weights the head error is informative and every reference detection must be found; giving --tolerance makes it a verdict again.", "1e-4");
         var precision = new Option<string>("--precision")
         {
             Description = "'fp32' (default) runs the model in float32; 'fp16' also runs it with every layer's output, the input and the weights rounded to half precision, as the GPU and the Neural Engine do, and checks that run.",
@@ -33,12 +36,14 @@ internal static class VerifyCommand
         var threshold = CommonOptions.Number("--threshold", 0.5f, 0, 1, false, false,
             "Class probability above which a reference detection must also be found by the model (the model's own threshold is 0.1 lower).", "0.5");
         var minIou = CommonOptions.Number("--min-iou", 0f, 0, 1, false, true,
-            "Smallest IoU of a model box with the reference box of the same class to count as found. Default 0.9 (fp32, fp16), 0.8 (8-bit), 0.5 (6- and 4-bit).", "0.9");
+            "Smallest IoU of a model box with the reference box of the same class to count as found. Default: "
+            + VerifyFormat.HelpText(f => $"{VerifyFormat.Number(f.MinIou)} ({f.Name})") + ".", "0.9");
+        var names = new Option<FileInfo?>("--names") { Description = "Class names file, for the messages; defaults to the names stored in the model, else class numbers." };
         var json = CommonOptions.JsonOutput();
         var strict = WarningOutput.Strict();
-        var command = new Command("verify", "Run the model with the built-in Core ML runtime and an independent Darknet-semantics forward pass of CFG + WEIGHTS; report per head the largest absolute and relative difference, and whether the model finds every detection the reference finds (same class, IoU, after NMS). Exits 6 when a head differs by more than --tolerance or a detection is missing.")
+        var command = new Command("verify", "Run the model with the built-in Core ML runtime and an independent Darknet-semantics forward pass of CFG + WEIGHTS; report per head the largest absolute and relative difference, and whether the model finds every detection the reference finds (same class, IoU, after NMS). Exits 6 when a detection is missing or, for fp32 and fp16 weights, a head differs by more than --tolerance; for quantized weights the head error is informative and the detections decide.")
         {
-            cfg, weights, model, image, tolerance, precision, threshold, minIou, json, strict,
+            cfg, weights, model, image, tolerance, precision, threshold, minIou, names, json, strict,
         };
         command.SetAction(parse => CommandRunner.Run(parse, stdout =>
         {
@@ -52,12 +57,18 @@ internal static class VerifyCommand
 
             // A detector pipeline's raw heads are internal blobs of its decoder stage, named in the metadata.
             var headNames = loaded.Pipeline is null ? [.. info.Outputs.Select(o => o.Name)] : HeadSpec.FromMetadata(info).Select(h => h.OutputName).ToList();
-            var (defaultTolerance, defaultIou) = VerifyComparison.Defaults(loaded.StoredWeights, compute);
-            var limit = parse.GetValue(tolerance) is > 0 and var t ? t : defaultTolerance;
-            var iouLimit = parse.GetValue(minIou) is > 0 and var m ? m : defaultIou;
+            var format = VerifyFormat.For(loaded.StoredWeights, compute);
+            var explicitTolerance = parse.GetValue(tolerance) is > 0 and var t ? t : (double?)null;
+            var limit = explicitTolerance ?? format.Tolerance;
+            var iouLimit = parse.GetValue(minIou) is > 0 and var m ? m : format.MinIou;
             var warnings = WarningOutput.Log(parse, strict);
             var (shaped, weighted) = WarningOutput.Read(parse, warnings,
                 () => DarknetReader.Read(parse.GetRequiredValue(cfg).ToString(), parse.GetRequiredValue(weights).ToString(), info.Width, info.Height, warnings));
+            VerifySource.Check(info, headNames, shaped, parse.GetRequiredValue(cfg).ToString());
+            var classNames = parse.GetValue(names) is { } namesFile
+                ? ClassNames.Read(namesFile, shaped.Network.Heads.Select(h => h.Classes).DefaultIfEmpty(0).Max(), "the cfg's heads")
+                : info.UserDefined.TryGetValue(ClassNamesMetadata.Key, out var stored) ? ClassNamesMetadata.Decode(stored) : null;
+            string Label(int id) => classNames is not null && id < classNames.Count ? classNames[id] : $"class {id}";
             var channels = info.Grayscale ? 1 : 3;
             var pixels = parse.GetValue(image) is { } file
                 ? ImageFiles.Prepare(ImageFiles.Load(file.ToString()), info.Width, info.Height, letterbox: false, info.Grayscale).Pixels
@@ -90,7 +101,9 @@ internal static class VerifyCommand
             progress.Dispose();
             var checkedRun = runs[^1];
             var worst = Math.Max(checkedRun.Worst, decoded?.Difference.Worst ?? 0);
-            var ok = worst <= limit && checkedRun.Detections.AllFound && !checkedRun.HasNonFinite;
+            var verdict = new VerifyVerdict(format, limit, explicitTolerance is not null || format.HeadErrorDecides, worst, checkedRun.Detections, checkedRun.HasNonFinite);
+            var ok = verdict.Ok;
+            var synthetic = parse.GetValue(image) is null;
             var broken = checkedRun.Heads.Where(r => r.Diff.HasNonFinite).ToList();
             if (broken.Count > 0)
             {
@@ -99,6 +112,11 @@ internal static class VerifyCommand
                     + string.Join("; ", broken.Select(r => $"{r.Head} (layer {r.Layer}) {r.Diff.NonFiniteActual:N0} of {r.Shape.Count:N0} in the model, {r.Diff.NonFiniteExpected:N0} in the Darknet reference"))
                     + ". Hint: check the weights for NaN/Inf with 'yolo4convert inspect CFG WEIGHTS'.");
             }
+            if (!parse.GetValue(json) && verdict.Note(synthetic) is { } note)
+            {
+                parse.InvocationConfiguration.Error.WriteLine(note);
+            }
+
             var modelSeconds = runs[0].Seconds;
             if (parse.GetValue(json))
             {
@@ -107,7 +125,7 @@ internal static class VerifyCommand
                 {
                     found = r.Detections.Found,
                     worstIou = Finite(r.Detections.WorstIou),
-                    missing = r.Detections.Matches.Where(m => m.Model is null).Select(m => new { classId = m.Reference.ClassId, confidence = Finite(m.Reference.Confidence), x = Finite(m.Reference.X), y = Finite(m.Reference.Y), width = Finite(m.Reference.Width), height = Finite(m.Reference.Height), bestIou = Finite(m.Iou) }),
+                    missing = r.Detections.Matches.Where(m => m.Model is null).Select(m => new { classId = m.Reference.ClassId, label = Label(m.Reference.ClassId), confidence = Finite(m.Reference.Confidence), x = Finite(m.Reference.X), y = Finite(m.Reference.Y), width = Finite(m.Reference.Width), height = Finite(m.Reference.Height), bestIou = Finite(m.Iou) }),
                 };
                 stdout.WriteLine(Json.Serialize(new
                 {
@@ -121,12 +139,14 @@ internal static class VerifyCommand
                     },
                     worstRelativeError = worst,
                     tolerance = limit,
+                    verdictBasis = verdict.Basis,
                     ok,
                     modelSeconds,
                     referenceSeconds,
                     precision = checkedRun.Name,
                     storedWeights = loaded.StoredWeights,
-                    detections = new { threshold = scoreThreshold, modelThreshold = Math.Max(0f, scoreThreshold - VerifyComparison.ScoreSlack), minIou = iouLimit, reference = expected.Count, found = checkedRun.Detections.Found, allFound = checkedRun.Detections.AllFound },
+                    format = format.Name,
+                    detections = new { threshold = scoreThreshold, modelThreshold = Math.Max(0f, scoreThreshold - VerifyComparison.ScoreSlack), minIou = iouLimit, reference = expected.Count, found = checkedRun.Detections.Found, allFound = checkedRun.Detections.AllFound, nothingCompared = verdict.NothingCompared },
                     runs = runs.Select(r => new { precision = r.Name, heads = Heads(r), worstRelativeError = r.Worst, detections = Detections(r), seconds = r.Seconds }),
                 }));
             }
@@ -151,9 +171,9 @@ internal static class VerifyCommand
                 }
 
                 stdout.WriteLine($"detections (class probability > {CommonOptions.F(scoreThreshold, "0.##")}, NMS {CommonOptions.F(VerifyComparison.NmsIou, "0.##")}): reference {expected.Count}, " +
-                    $"model {VerifyComparison.Describe(runs[0].Detections)}" + (fp16 is null ? string.Empty : $"; fp16 compute {VerifyComparison.Describe(fp16.Detections)}") +
+                    $"model {VerifyComparison.Describe(runs[0].Detections, Label)}" + (fp16 is null ? string.Empty : $"; fp16 compute {VerifyComparison.Describe(fp16.Detections, Label)}") +
                     $" (same class, IoU >= {CommonOptions.F(iouLimit, "0.0#")}, model threshold {CommonOptions.F(Math.Max(0f, scoreThreshold - VerifyComparison.ScoreSlack), "0.0#")})");
-                stdout.WriteLine($"worst relative error {VerifyComparison.E(worst)} ({(fp16 is null ? string.Empty : "fp16 compute, ")}tolerance {VerifyComparison.E(limit, VerifyComparison.E(limit, "E0") == VerifyComparison.E(limit, "E1").Replace(".0E", "E", StringComparison.Ordinal) ? "E0" : "E1")}){(checkedRun.Detections.AllFound ? string.Empty : ", detections missing")}: {(ok ? "ok" : "FAIL")}");
+                stdout.WriteLine(verdict.Line(fp16 is not null, synthetic));
             }
 
             return ok ? ExitCodes.Ok : ExitCodes.Mismatch;

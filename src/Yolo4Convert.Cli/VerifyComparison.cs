@@ -34,22 +34,6 @@ internal static class VerifyComparison
     /// <summary>NMS IoU, as `detect` uses by default.</summary>
     public const float NmsIou = 0.45f;
 
-    /// <summary>
-    /// Default tolerance (largest head difference relative to the head's largest magnitude) and minimum IoU of a
-    /// matched detection, for the coarser of the stored weights and the compute precision. Measured on yolov4
-    /// (seeded weights, 608) and yolo-fastest (real weights, the three photos) with margin; see the README's table.
-    /// </summary>
-    public static (double Tolerance, float MinIou) Defaults(string storedWeights, ComputePrecision precision) =>
-        storedWeights switch
-        {
-            "fp32" when precision == ComputePrecision.Fp32 => (1e-4, 0.9f),
-            "fp32" or "fp16" => (2e-2, 0.9f),
-            "linear8" => (5e-2, 0.8f),
-            "lut8" => (1e-1, 0.8f),
-            "lut6" or "lut7" => (2.5e-1, 0.5f),
-            _ => (5e-1, 0.5f),
-        };
-
     public static IReadOnlyList<HeadError> HeadErrors(ModelInfo info, IReadOnlyList<string> heads, IReadOnlyDictionary<string, Tensor> outputs, IReadOnlyDictionary<int, Tensor> reference)
     {
         var rows = new List<HeadError>();
@@ -85,7 +69,8 @@ internal static class VerifyComparison
             DetectionAgreement.Detect(HeadSpec.FromMetadata(info), name => outputs[name], info.Width, info.Height, Math.Max(0f, threshold - ScoreSlack), NmsIou),
             minIou);
 
-    private static int LayerOf(ModelInfo info, string name) =>
+    /// <summary>The Darknet layer a head output comes from, by the model's metadata.</summary>
+    public static int LayerOf(ModelInfo info, string name) =>
         info.UserDefined.TryGetValue($"head.{name}.layer", out var l) && int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed
             : throw new DarknetFormatException($"the model's metadata does not say which layer output '{Echo.Of(name)}' comes from (key 'head.{Echo.Of(name)}.layer' missing or not a number).", null,
                 "verify works on models written by yolo4convert.");
@@ -96,12 +81,12 @@ internal static class VerifyComparison
 
     public static string E(double v, string format = "E2") => v.ToString(format, CultureInfo.InvariantCulture);
 
-    /// <summary>"4/4 found (worst IoU 0.998)", plus what is missing.</summary>
-    public static string Describe(DetectionAgreement a)
+    /// <summary>"4/4 found (worst IoU 0.998)", plus what is missing, each class by its name.</summary>
+    public static string Describe(DetectionAgreement a, Func<int, string> label)
     {
         var text = $"{a.Found}/{a.Matches.Count} found (worst IoU {CommonOptions.F(a.WorstIou, "0.000")})";
         var missing = a.Matches.Where(m => m.Model is null).Select(m =>
-            $"class {m.Reference.ClassId} {CommonOptions.F(m.Reference.Confidence, "0.00")} at ({CommonOptions.F(m.Reference.X, "0.000")},{CommonOptions.F(m.Reference.Y, "0.000")}) best IoU {CommonOptions.F(m.Iou, "0.00")}").ToList();
+            $"{label(m.Reference.ClassId)} {CommonOptions.F(m.Reference.Confidence, "0.00")} at ({CommonOptions.F(m.Reference.X, "0.000")},{CommonOptions.F(m.Reference.Y, "0.000")}) best IoU {CommonOptions.F(m.Iou, "0.00")}").ToList();
         return missing.Count == 0 ? text : $"{text}; missing: {string.Join("; ", missing.Take(5))}{(missing.Count > 5 ? $"; … {missing.Count - 5} more" : string.Empty)}";
     }
 }

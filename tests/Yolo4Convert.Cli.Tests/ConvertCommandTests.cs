@@ -17,7 +17,7 @@ public sealed class ConvertCommandTests
         Assert.Equal(0, exit);
         Assert.Equal(string.Empty, stderr);
         var line = Assert.Single(stdout.TrimEnd().Split('\n'));
-        Assert.Matches(@"^wrote .*demo\.mlmodel: 23 Darknet layers -> 27 Core ML layers \(4 'Mish' custom\), spec 2 \(iOS 11\.2\+\), 0\.3 MB, outputs head_s16\[24x10x10\] head_s8\[24x20x20\], \d+\.\d\d s$", line);
+        Assert.Matches(@"^wrote .*demo\.mlmodel: 23 Darknet layers -> 27 Core ML layers, mish: custom \(4 'Mish' custom layers the app must register\), spec 2 \(iOS 11\.2\+\), 0\.3 MB, outputs head_s16\[24x10x10\] head_s8\[24x20x20\], \d+\.\d\d s$", line);
         var model = Model.Parser.ParseFrom(File.ReadAllBytes(output));
         Assert.Equal("[\"circle\",\"square\",\"triangle\"]", model.Description.Metadata.UserDefined["classes"]);
         Assert.Equal("demo.cfg", model.Description.Metadata.UserDefined["source.cfg"]);

@@ -93,7 +93,7 @@ public sealed class PrecisionCommandTests
         var (exit, stdout, _) = CliRunner.Run("verify", Cfg, Weights, model, "--image", Fixtures.Shared(Fixtures.DogImage), "--tolerance", "1e-4");
 
         Assert.Equal(6, exit);
-        Assert.Contains("stored weights lut4", stdout);
+        Assert.Contains("stored weights kmeans4", stdout);
         Assert.Matches(@"worst relative error \d\.\d\dE-00[12] \(tolerance 1E-004\)(, detections missing)?: FAIL\n$", stdout);
     }
 }

@@ -61,9 +61,12 @@ public static class DarknetWeightsReader
 
     internal static WeightsHeader ReadHeader(Stream stream, long length, string fileName)
     {
-        Span<byte> head = stackalloc byte[20];
-        var got = stream.ReadAtLeast(head, 20, throwOnEndOfStream: false);
-        Sniff(head[..got], length, fileName);
+        // More than the header is read for sniffing: an HTML page may start with a BOM and blank lines.
+        Span<byte> start = stackalloc byte[SniffBytes];
+        var read = stream.ReadAtLeast(start, SniffBytes, throwOnEndOfStream: false);
+        Sniff(start[..read], length, fileName);
+        var got = Math.Min(read, 20);
+        var head = start[..20];
         if (got < 16)
         {
             throw new DarknetFormatException($"the file is {length} bytes long; expected at least a 16-byte Darknet header.",
@@ -94,6 +97,11 @@ public static class DarknetWeightsReader
         return new WeightsHeader(major, minor, revision, seen, size);
     }
 
+    /// <summary>How many leading bytes are looked at to recognise a text file saved as weights.</summary>
+    private const int SniffBytes = 512;
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
     private static void Sniff(ReadOnlySpan<byte> head, long length, string fileName)
     {
         if (length == 0)
@@ -102,7 +110,8 @@ public static class DarknetWeightsReader
                 SourceLocation.Bytes(fileName, 0), "the download or copy failed; fetch the file again.");
         }
 
-        var text = Encoding.ASCII.GetString(head).TrimStart();
+        // A text file saved by an editor or a browser may start with a UTF-8 byte order mark and whitespace.
+        var text = Encoding.ASCII.GetString(head.StartsWith(Utf8Bom) ? head[Utf8Bom.Length..] : head).TrimStart();
         if (text.StartsWith("version https://git-lfs", StringComparison.Ordinal) || text.StartsWith("version http", StringComparison.Ordinal))
         {
             throw new DarknetFormatException($"the weights file is a Git LFS pointer ({length} bytes), not the weights themselves.",

@@ -59,12 +59,12 @@ internal static class WeightDecoder
         };
     }
 
-    /// <summary>The stored format: fp32, fp16, linearN or lutN.</summary>
+    /// <summary>The stored format, named as `convert --quantize` names it: fp32, fp16, linearN or kmeansN (a lookup table).</summary>
     public static string FormatOf(WeightParams w) =>
         w.FloatValue.Count > 0 ? "fp32"
         : w.Float16Value.Length > 0 ? "fp16"
         : w.Quantization?.QuantizationTypeCase == QuantizationParams.QuantizationTypeOneofCase.LinearQuantization ? $"linear{w.Quantization.NumberOfBits}"
-        : $"lut{w.Quantization?.NumberOfBits}";
+        : $"kmeans{w.Quantization?.NumberOfBits}";
 
     /// <summary>The coarsest of several formats: quantized below float16 below float32, fewer bits below more.</summary>
     public static string Coarsest(IEnumerable<string> formats) => formats.DefaultIfEmpty("fp32").MinBy(Rank)!;
@@ -77,7 +77,8 @@ internal static class WeightDecoder
         }
 
         var linear = format.StartsWith("linear", StringComparison.Ordinal);
-        return (2 * int.Parse(format.AsSpan(linear ? 6 : 3), System.Globalization.CultureInfo.InvariantCulture)) + (linear ? 1 : 0);
+        // "linear" and "kmeans" are both six letters long.
+        return (2 * int.Parse(format.AsSpan(6), System.Globalization.CultureInfo.InvariantCulture)) + (linear ? 1 : 0);
     }
 
     /// <summary>Decodes weights that passed <see cref="Problem"/>.</summary>

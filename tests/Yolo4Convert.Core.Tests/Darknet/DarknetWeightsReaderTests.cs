@@ -117,4 +117,18 @@ public sealed class DarknetWeightsReaderTests
 
         Assert.Contains(expected, ex.Message);
     }
+
+    [Theory]
+    [InlineData("<!DOCTYPE html><html>")]
+    [InlineData("\r\n  \t\n<html lang=\"en\"><head>")]
+    [InlineData("\n\n\n\n                                                            <!doctype html>")]
+    public void Read_HtmlPageWithByteOrderMarkAndLeadingWhitespace_IsRecognised(string page)
+    {
+        using var stream = new MemoryStream([.. System.Text.Encoding.UTF8.Preamble, .. System.Text.Encoding.UTF8.GetBytes(page)]);
+
+        var ex = Assert.Throws<DarknetFormatException>(() => DarknetWeightsReader.Read(Fixtures.Cfg("cfg/yolov3-tiny.cfg"), stream, "w"));
+
+        Assert.StartsWith("w@0: error: the weights file starts with '<", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("it is an HTML page", ex.Message);
+    }
 }

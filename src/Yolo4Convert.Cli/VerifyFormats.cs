@@ -1,0 +1,67 @@
+using System.Globalization;
+using Yolo4Convert.Runtime;
+
+namespace Yolo4Convert.Cli;
+
+/// <summary>
+/// What `verify` judges for one weight format: the head tolerance and the smallest IoU of a matched detection, and
+/// whether the head error decides the verdict. Quantized weights move raw head values a lot by nature (a 4-bit table
+/// shifts a box's width by a large factor while it still lands on the object), so for them the head error is
+/// reported but the verdict is the detection agreement: every reference detection found.
+/// </summary>
+/// <param name="Name">The format as `convert` spells it (--precision or --quantize).</param>
+/// <param name="Tolerance">Largest head difference relative to the head's largest magnitude.</param>
+/// <param name="MinIou">Smallest IoU of a model box with the reference box of the same class to count as found.</param>
+/// <param name="HeadErrorDecides">Whether exceeding <paramref name="Tolerance"/> fails the run (else it is informative).</param>
+internal sealed record VerifyFormat(string Name, double Tolerance, float MinIou, bool HeadErrorDecides)
+{
+    /// <summary>
+    /// The defaults, one row per format, from the finest to the coarsest. Measured on yolov4 (seeded weights, 608)
+    /// and yolo-fastest (real weights, the three photos) with margin; the README's table is this one.
+    /// </summary>
+    public static readonly IReadOnlyList<VerifyFormat> Table =
+    [
+        new("fp32", 1e-4, 0.9f, HeadErrorDecides: true),
+        new("fp16", 2e-2, 0.9f, HeadErrorDecides: true),
+        new("linear8", 5e-2, 0.8f, HeadErrorDecides: false),
+        new("kmeans8", 1e-1, 0.8f, HeadErrorDecides: false),
+        new("kmeans6", 2.5e-1, 0.5f, HeadErrorDecides: false),
+        new("kmeans4", 5e-1, 0.5f, HeadErrorDecides: false),
+    ];
+
+    /// <summary>Whether the weights are quantized (the verdict rests on detections).</summary>
+    public bool Quantized => !Name.StartsWith("fp", StringComparison.Ordinal);
+
+    /// <summary>
+    /// The row for the coarser of the stored weights (as <see cref="CoreMLRuntime.StoredWeights"/> names them) and
+    /// the compute precision. Formats `convert` does not write (other bit counts, from other tools) take the row of
+    /// the closest coarser format we write.
+    /// </summary>
+    public static VerifyFormat For(string storedWeights, ComputePrecision precision)
+    {
+        ArgumentNullException.ThrowIfNull(storedWeights);
+        if (storedWeights == "fp32")
+        {
+            return Row(precision == ComputePrecision.Fp16 ? "fp16" : "fp32");
+        }
+
+        if (Table.FirstOrDefault(r => r.Name == storedWeights) is { } exact)
+        {
+            return exact;
+        }
+
+        var digits = storedWeights.AsSpan(storedWeights.TakeWhile(char.IsLetter).Count());
+        var bits = int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var b) ? b : 0;
+        return Table.Where(r => r.Name.StartsWith("kmeans", StringComparison.Ordinal) && Bits(r) <= bits).MaxBy(Bits) ?? Table[^1];
+    }
+
+    /// <summary>The table as help text: "fp32 1e-4/0.9, …" (tolerance / min IoU; "detections decide" for quantized rows).</summary>
+    public static string HelpText(Func<VerifyFormat, string> describe) => string.Join(", ", Table.Select(describe));
+
+    private static VerifyFormat Row(string name) => Table.First(r => r.Name == name);
+
+    private static int Bits(VerifyFormat r) => int.Parse(r.Name.AsSpan(6), NumberStyles.None, CultureInfo.InvariantCulture);
+
+    /// <summary>A number as the help prints it: 1e-4, 0.25.</summary>
+    public static string Number(double v) => v < 0.01 ? v.ToString("0e-0", CultureInfo.InvariantCulture) : v.ToString("0.###", CultureInfo.InvariantCulture);
+}
