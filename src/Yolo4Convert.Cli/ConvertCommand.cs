@@ -8,10 +8,22 @@ using Yolo4Convert.Keras;
 
 namespace Yolo4Convert.Cli;
 
-/// <summary>The root action: CFG WEIGHTS OUTPUT → .mlmodel.</summary>
+/// <summary>CFG WEIGHTS OUTPUT → .mlmodel: the root's action, and the same as the explicit `convert` subcommand.</summary>
 internal static class ConvertCommand
 {
-    public static void Configure(RootCommand root)
+    /// <summary>The name of the explicit subcommand.</summary>
+    public const string Name = "convert";
+
+    /// <summary>`convert CFG WEIGHTS OUTPUT`: the root's conversion, spelled out.</summary>
+    public static Command Create()
+    {
+        var command = new Command(Name, "Convert CFG + WEIGHTS to OUTPUT (.mlmodel or .h5); the same as giving the three files without a command.");
+        Configure(command);
+        return command;
+    }
+
+    /// <summary>Adds the conversion's arguments, options and action to <paramref name="root"/> (the root command or `convert`).</summary>
+    public static void Configure(Command root)
     {
         var cfg = new Argument<FileInfo>("CFG") { Description = "Darknet .cfg file (e.g. yolov4.cfg)." };
         var weights = new Argument<FileInfo>("WEIGHTS") { Description = "Darknet .weights file that belongs to the cfg." };
@@ -55,6 +67,7 @@ internal static class ConvertCommand
         {
             var watch = Stopwatch.StartNew();
             var outputFile = parse.GetRequiredValue(output);
+            InputFiles.RefuseFolder("OUTPUT", outputFile.ToString(), "model.mlmodel");
             var kerasOnly = outputFile.Extension.Equals(".h5", StringComparison.OrdinalIgnoreCase);
             if (!kerasOnly && !outputFile.Extension.Equals(".mlmodel", StringComparison.OrdinalIgnoreCase))
             {
@@ -68,6 +81,11 @@ internal static class ConvertCommand
             }
 
             var kerasFile = kerasOnly ? outputFile : parse.GetValue(keras);
+            if (kerasFile is not null && !kerasOnly)
+            {
+                InputFiles.RefuseFolder("--keras", kerasFile.ToString(), "model.h5");
+            }
+
             if (kerasFile is not null && !kerasFile.Extension.Equals(".h5", StringComparison.OrdinalIgnoreCase))
             {
                 throw new UsageException($"--keras '{kerasFile.Name}' should end in .h5.");
@@ -78,6 +96,7 @@ internal static class ConvertCommand
             var cfgFile = parse.GetRequiredValue(cfg);
             var weightsFile = parse.GetRequiredValue(weights);
             var namesFile = parse.GetValue(names);
+            InputFiles.Require(("CFG", cfgFile.ToString()), ("WEIGHTS", weightsFile.ToString()), ("--names", namesFile?.ToString()));
             using var outputs = OutputTransaction.Begin(
                 [("CFG", cfgFile.ToString()), ("WEIGHTS", weightsFile.ToString()), ("--names", namesFile?.ToString())],
                 [("OUTPUT", outputFile.ToString()), ("--keras", kerasOnly ? null : kerasFile?.ToString())]);

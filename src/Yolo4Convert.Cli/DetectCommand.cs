@@ -31,9 +31,15 @@ internal static class DetectCommand
             var thresholdValue = parse.GetValue(threshold);
             var iouValue = parse.GetValue(iou);
             var outFile = parse.GetValue(output);
+            if (outFile is not null)
+            {
+                InputFiles.RefuseFolder("--out", outFile.ToString(), "boxes.png");
+            }
+
             var format = outFile is null ? default : DetectionDrawing.FormatFor(outFile.Name);
             var namesFile = parse.GetValue(names);
             var imagePath = parse.GetRequiredValue(image).ToString();
+            InputFiles.Require(("MODEL", parse.GetRequiredValue(model).ToString()), ("IMAGE", imagePath), ("--names", namesFile?.ToString()));
             using var outputs = OutputTransaction.Begin(
                 [("MODEL", parse.GetRequiredValue(model).ToString()), ("IMAGE", imagePath), ("--names", namesFile?.ToString())],
                 [("--out", outFile?.ToString())]);

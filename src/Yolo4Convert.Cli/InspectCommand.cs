@@ -24,6 +24,7 @@ internal static class InspectCommand
         {
             var (w, h) = CommonOptions.ParseSize(parse.GetValue(size));
             var cfgFile = parse.GetRequiredValue(cfg);
+            InputFiles.Require(("CFG", cfgFile.ToString()), ("WEIGHTS", parse.GetValue(weights)?.ToString()));
             var warnings = WarningOutput.Log(parse, strict);
             var (shaped, header) = WarningOutput.Read(parse, warnings, () =>
             {

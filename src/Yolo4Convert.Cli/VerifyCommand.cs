@@ -22,8 +22,9 @@ internal static class VerifyCommand
         var model = new Argument<FileInfo>("MODEL") { Description = "The .mlmodel to check." };
         var image = new Option<FileInfo?>("--image") { Description = "Image to run both on (stretched to the input size); default: a fixed synthetic pattern." };
         // 0 (not accepted on the command line) stands for "the default of the stored weights and precision".
-        var tolerance = CommonOptions.Number("--tolerance", 0.0, 0, 1, false, false,
-            "Largest allowed |model − reference| per head, relative to the head's largest magnitude. Default by the coarser of the stored weights and --precision: 1e-4 (fp32), 2e-2 (fp16), 5e-2 (linear8), 0.1 (8-bit table), 0.25 (6-bit), 0.5 (4-bit).", "1e-4");
+        var tolerance = HelpText.WithDefaultInWords(
+            CommonOptions.Number("--tolerance", 0.0, 0, 1, false, false, "Largest allowed |model − reference| per head, relative to the head's largest magnitude.", "1e-4"),
+            VerifyComparison.DefaultsInWords(d => d.Tolerance));
         var precision = new Option<string>("--precision")
         {
             Description = "'fp32' (default) runs the model in float32; 'fp16' also runs it with every layer's output, the input and the weights rounded to half precision, as the GPU and the Neural Engine do, and checks that run.",
@@ -32,8 +33,9 @@ internal static class VerifyCommand
         precision.AcceptOnlyFromAmong("fp32", "fp16");
         var threshold = CommonOptions.Number("--threshold", 0.5f, 0, 1, false, false,
             "Class probability above which a reference detection must also be found by the model (the model's own threshold is 0.1 lower).", "0.5");
-        var minIou = CommonOptions.Number("--min-iou", 0f, 0, 1, false, true,
-            "Smallest IoU of a model box with the reference box of the same class to count as found. Default 0.9 (fp32, fp16), 0.8 (8-bit), 0.5 (6- and 4-bit).", "0.9");
+        var minIou = HelpText.WithDefaultInWords(
+            CommonOptions.Number("--min-iou", 0f, 0, 1, false, true, "Smallest IoU of a model box with the reference box of the same class to count as found.", "0.9"),
+            VerifyComparison.DefaultsInWords(d => d.MinIou));
         var json = CommonOptions.JsonOutput();
         var strict = WarningOutput.Strict();
         var command = new Command("verify", "Run the model with the built-in Core ML runtime and an independent Darknet-semantics forward pass of CFG + WEIGHTS; report per head the largest absolute and relative difference, and whether the model finds every detection the reference finds (same class, IoU, after NMS). Exits 6 when a head differs by more than --tolerance or a detection is missing.")
@@ -44,6 +46,8 @@ internal static class VerifyCommand
         {
             var compute = parse.GetValue(precision) == "fp16" ? ComputePrecision.Fp16 : ComputePrecision.Fp32;
             var scoreThreshold = parse.GetValue(threshold);
+            InputFiles.Require(("CFG", parse.GetRequiredValue(cfg).ToString()), ("WEIGHTS", parse.GetRequiredValue(weights).ToString()),
+                ("MODEL", parse.GetRequiredValue(model).ToString()), ("--image", parse.GetValue(image)?.ToString()));
 
             using var progress = ProgressLine.Start(parse.InvocationConfiguration.Error, parse.GetValue(json), "verify");
             progress.Step("reading the model, cfg and weights");
