@@ -101,6 +101,8 @@ internal static class ConvertCommand
                 [("CFG", cfgFile.ToString()), ("WEIGHTS", weightsFile.ToString()), ("--names", namesFile?.ToString())],
                 [("OUTPUT", outputFile.ToString()), ("--keras", kerasOnly ? null : kerasFile?.ToString())]);
             var warnings = WarningOutput.Log(parse, strict);
+            using var progress = ProgressLine.Start(parse.InvocationConfiguration.Error, parse.GetValue(json), "convert", ProgressAfter);
+            progress.Step("reading the cfg and weights");
             var shaped = WarningOutput.Read(parse, warnings, () => DarknetReader.ReadCfg(DarknetReader.ReadCfgText(cfgFile.ToString()), cfgFile.ToString(), width, height, warnings));
 
             // The size is checked here, before anything is written; the values are read while the outputs are written.
@@ -139,15 +141,22 @@ internal static class ConvertCommand
 
             var (kerasResult, pipeline, result) = WarningOutput.Read(parse, warnings, () =>
             {
+                // The line is erased before the readers' warnings are printed.
+                using var shown = progress;
+                progress.Step($"writing {kerasFile?.Name ?? outputFile.Name}");
                 var keras = kerasFile is null ? null : outputs.Write(kerasFile.ToString(), stream => new KerasH5Writer().Write(shaped, weighted, stream));
+                progress.Step($"writing {outputFile.Name}");
                 var pipeline = pipelineWriter is null ? null : outputs.Write(outputFile.ToString(), stream => pipelineWriter.Write(shaped, weighted, stream));
                 var result = kerasOnly ? null : pipeline?.Network ?? outputs.Write(outputFile.ToString(), stream => writer.Write(shaped, weighted, stream));
                 return (keras, pipeline, result);
             });
             outputs.Commit();
-            if (pipeline is { LabelsFromNames: false })
+            var noNames = pipeline is { LabelsFromNames: false }
+                ? $"no --names given; the model's class labels are the class numbers 0..{pipeline.Classes - 1}. Vision shows these as the labels."
+                : null;
+            if (noNames is not null)
             {
-                parse.InvocationConfiguration.Error.WriteLine($"warning: no --names given; the model's class labels are the class numbers 0..{pipeline.Classes - 1}. Vision shows these as the labels.");
+                parse.InvocationConfiguration.Error.WriteLine($"warning: {noNames}");
             }
 
             var seconds = watch.Elapsed.TotalSeconds;
@@ -191,6 +200,7 @@ internal static class ConvertCommand
                         customClasses = kerasResult.CustomClasses,
                     },
                     seconds,
+                    warnings = WarningOutput.Json(warnings, noNames is null ? [] : [noNames]),
                 }));
             }
             else
@@ -224,6 +234,9 @@ internal static class ConvertCommand
             return ExitCodes.Ok;
         }));
     }
+
+    /// <summary>A conversion shows its progress line once it has taken this long: the quick ones print only their result.</summary>
+    internal static readonly TimeSpan ProgressAfter = TimeSpan.FromSeconds(2);
 
     private static string OsFor(int version) => version switch
     {

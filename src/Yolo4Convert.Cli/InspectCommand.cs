@@ -53,6 +53,7 @@ internal static class InspectCommand
                     weightsBytes = expected,
                     weightsBytesOldHeader = DarknetWeightsReader.ExpectedSize(shaped, 16),
                     weightsMatch = header is not null ? true : (bool?)null,
+                    warnings = WarningOutput.Json(warnings),
                 }));
                 return ExitCodes.Ok;
             }

@@ -132,6 +132,7 @@ internal static class VerifyCommand
                     storedWeights = loaded.StoredWeights,
                     detections = new { threshold = scoreThreshold, modelThreshold = Math.Max(0f, scoreThreshold - VerifyComparison.ScoreSlack), minIou = iouLimit, reference = expected.Count, found = checkedRun.Detections.Found, allFound = checkedRun.Detections.AllFound },
                     runs = runs.Select(r => new { precision = r.Name, heads = Heads(r), worstRelativeError = r.Worst, detections = Detections(r), seconds = r.Seconds }),
+                    warnings = WarningOutput.Json(warnings),
                 }));
             }
             else
