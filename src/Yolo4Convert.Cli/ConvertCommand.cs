@@ -96,10 +96,10 @@ internal static class ConvertCommand
             var cfgFile = parse.GetRequiredValue(cfg);
             var weightsFile = parse.GetRequiredValue(weights);
             var namesFile = parse.GetValue(names);
-            InputFiles.Require(("CFG", cfgFile.ToString()), ("WEIGHTS", weightsFile.ToString()), ("--names", namesFile?.ToString()));
             using var outputs = OutputTransaction.Begin(
                 [("CFG", cfgFile.ToString()), ("WEIGHTS", weightsFile.ToString()), ("--names", namesFile?.ToString())],
                 [("OUTPUT", outputFile.ToString()), ("--keras", kerasOnly ? null : kerasFile?.ToString())]);
+            InputFiles.Require(("CFG", cfgFile.ToString()), ("WEIGHTS", weightsFile.ToString()), ("--names", namesFile?.ToString()));
             var warnings = WarningOutput.Log(parse, strict);
             using var progress = ProgressLine.Start(parse.InvocationConfiguration.Error, parse.GetValue(json), "convert", ProgressAfter);
             progress.Step("reading the cfg and weights");

@@ -39,10 +39,10 @@ internal static class DetectCommand
             var format = outFile is null ? default : DetectionDrawing.FormatFor(outFile.Name);
             var namesFile = parse.GetValue(names);
             var imagePath = parse.GetRequiredValue(image).ToString();
-            InputFiles.Require(("MODEL", parse.GetRequiredValue(model).ToString()), ("IMAGE", imagePath), ("--names", namesFile?.ToString()));
             using var outputs = OutputTransaction.Begin(
                 [("MODEL", parse.GetRequiredValue(model).ToString()), ("IMAGE", imagePath), ("--names", namesFile?.ToString())],
                 [("--out", outFile?.ToString())]);
+            InputFiles.Require(("MODEL", parse.GetRequiredValue(model).ToString()), ("IMAGE", imagePath), ("--names", namesFile?.ToString()));
 
             var loaded = LoadedModel.Load(parse.GetRequiredValue(model).ToString());
             var info = loaded.Info;
