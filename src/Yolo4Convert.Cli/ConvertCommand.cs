@@ -8,10 +8,22 @@ using Yolo4Convert.Keras;
 
 namespace Yolo4Convert.Cli;
 
-/// <summary>The root action: CFG WEIGHTS OUTPUT → .mlmodel.</summary>
+/// <summary>CFG WEIGHTS OUTPUT → .mlmodel: the root's action, and the same as the explicit `convert` subcommand.</summary>
 internal static class ConvertCommand
 {
-    public static void Configure(RootCommand root)
+    /// <summary>The name of the explicit subcommand.</summary>
+    public const string Name = "convert";
+
+    /// <summary>`convert CFG WEIGHTS OUTPUT`: the root's conversion, spelled out.</summary>
+    public static Command Create()
+    {
+        var command = new Command(Name, "Convert CFG + WEIGHTS to OUTPUT (.mlmodel or .h5); the same as giving the three files without a command.");
+        Configure(command);
+        return command;
+    }
+
+    /// <summary>Adds the conversion's arguments, options and action to <paramref name="root"/> (the root command or `convert`).</summary>
+    public static void Configure(Command root)
     {
         var cfg = new Argument<FileInfo>("CFG") { Description = "Darknet .cfg file (e.g. yolov4.cfg)." };
         var weights = new Argument<FileInfo>("WEIGHTS") { Description = "Darknet .weights file that belongs to the cfg." };
@@ -50,6 +62,7 @@ internal static class ConvertCommand
         {
             var watch = Stopwatch.StartNew();
             var outputFile = parse.GetRequiredValue(output);
+            InputFiles.RefuseFolder("OUTPUT", outputFile.ToString(), "model.mlmodel");
             var kerasOnly = outputFile.Extension.Equals(".h5", StringComparison.OrdinalIgnoreCase);
             if (!kerasOnly && !outputFile.Extension.Equals(".mlmodel", StringComparison.OrdinalIgnoreCase))
             {
@@ -63,6 +76,11 @@ internal static class ConvertCommand
             }
 
             var kerasFile = kerasOnly ? outputFile : parse.GetValue(keras);
+            if (kerasFile is not null && !kerasOnly)
+            {
+                InputFiles.RefuseFolder("--keras", kerasFile.ToString(), "model.h5");
+            }
+
             if (kerasFile is not null && !kerasFile.Extension.Equals(".h5", StringComparison.OrdinalIgnoreCase))
             {
                 throw new UsageException($"--keras '{kerasFile.Name}' should end in .h5.");
@@ -77,7 +95,10 @@ internal static class ConvertCommand
                 [("CFG", cfgFile.ToString()), ("WEIGHTS", weightsFile.ToString()), ("--names", namesFile?.ToString())],
                 [("OUTPUT", outputFile.ToString()), ("--keras", kerasOnly ? null : kerasFile?.ToString())],
                 parse.InvocationConfiguration.Error);
+            InputFiles.Require(("CFG", cfgFile.ToString()), ("WEIGHTS", weightsFile.ToString()), ("--names", namesFile?.ToString()));
             var warnings = WarningOutput.Log(parse, strict);
+            using var progress = ProgressLine.Start(parse.InvocationConfiguration.Error, parse.GetValue(json), "convert", ProgressAfter);
+            progress.Step("reading the cfg and weights");
             var shaped = WarningOutput.Read(parse, warnings, () => DarknetReader.ReadCfg(DarknetReader.ReadCfgText(cfgFile.ToString()), cfgFile.ToString(), width, height, warnings));
 
             // The size is checked here, before anything is written; the values are read while the outputs are written.
@@ -122,14 +143,21 @@ internal static class ConvertCommand
 
             var (kerasResult, pipeline, result) = WarningOutput.Read(parse, warnings, () =>
             {
+                // The line is erased before the readers' warnings are printed.
+                using var shown = progress;
+                progress.Step($"writing {kerasFile?.Name ?? outputFile.Name}");
                 var keras = kerasFile is null ? null : outputs.Write(kerasFile.ToString(), stream => new KerasH5Writer().Write(shaped, weighted, stream));
+                progress.Step($"writing {outputFile.Name}");
                 var pipeline = pipelineWriter is null ? null : outputs.Write(outputFile.ToString(), stream => pipelineWriter.Write(shaped, weighted, stream));
                 var result = kerasOnly ? null : pipeline?.Network ?? outputs.Write(outputFile.ToString(), stream => writer.Write(shaped, weighted, stream));
                 return (keras, pipeline, result);
             });
-            if (pipeline is { LabelsFromNames: false })
+            var noNames = pipeline is { LabelsFromNames: false }
+                ? $"no --names given; the model's class labels are the class numbers 0..{pipeline.Classes - 1}. Vision shows these as the labels."
+                : null;
+            if (noNames is not null)
             {
-                parse.InvocationConfiguration.Error.WriteLine($"warning: no --names given; the model's class labels are the class numbers 0..{pipeline.Classes - 1}. Vision shows these as the labels.");
+                parse.InvocationConfiguration.Error.WriteLine($"warning: {noNames}");
             }
 
             var seconds = watch.Elapsed.TotalSeconds;
@@ -174,6 +202,7 @@ internal static class ConvertCommand
                         customClasses = kerasResult.CustomClasses,
                     },
                     seconds,
+                    warnings = WarningOutput.Json(warnings, noNames is null ? [] : [noNames]),
                 }));
             }
             else
@@ -211,6 +240,9 @@ internal static class ConvertCommand
             return ExitCodes.Ok;
         }));
     }
+
+    /// <summary>A conversion shows its progress line once it has taken this long: the quick ones print only their result.</summary>
+    internal static readonly TimeSpan ProgressAfter = TimeSpan.FromSeconds(2);
 
     private static string OsFor(int version) => version switch
     {

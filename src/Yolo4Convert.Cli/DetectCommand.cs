@@ -31,6 +31,11 @@ internal static class DetectCommand
             var thresholdValue = parse.GetValue(threshold);
             var iouValue = parse.GetValue(iou);
             var outFile = parse.GetValue(output);
+            if (outFile is not null)
+            {
+                InputFiles.RefuseFolder("--out", outFile.ToString(), "boxes.png");
+            }
+
             var format = outFile is null ? default : DetectionDrawing.FormatFor(outFile.Name);
             var namesFile = parse.GetValue(names);
             var imagePath = parse.GetRequiredValue(image).ToString();
@@ -38,6 +43,7 @@ internal static class DetectCommand
                 [("MODEL", parse.GetRequiredValue(model).ToString()), ("IMAGE", imagePath), ("--names", namesFile?.ToString())],
                 [("--out", outFile?.ToString())],
                 parse.InvocationConfiguration.Error);
+            InputFiles.Require(("MODEL", parse.GetRequiredValue(model).ToString()), ("IMAGE", imagePath), ("--names", namesFile?.ToString()));
 
             var loaded = LoadedModel.Load(parse.GetRequiredValue(model).ToString());
             var info = loaded.Info;

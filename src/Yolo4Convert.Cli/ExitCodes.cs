@@ -12,4 +12,24 @@ internal static class ExitCodes
 
     /// <summary>verify: the model computes something other than the reference.</summary>
     public const int Mismatch = 6;
+
+    /// <summary>Stopped by SIGINT (Ctrl-C): 128 + 2.</summary>
+    public const int Interrupted = 130;
+
+    /// <summary>Stopped by SIGTERM: 128 + 15.</summary>
+    public const int Terminated = 143;
+
+    /// <summary>Every exit code with what it means, in the order the help lists them.</summary>
+    public static readonly IReadOnlyList<(int Code, string Meaning)> All =
+    [
+        (Ok, "ok"),
+        (Usage, "usage"),
+        (InvalidInput, "invalid input (cfg/weights/image)"),
+        (Unsupported, "unsupported by the target"),
+        (IO, "I/O error (e.g. a missing input file)"),
+        (Internal, "internal error"),
+        (Mismatch, "verify found a difference beyond the tolerance"),
+        (Interrupted, "interrupted (Ctrl-C, SIGINT)"),
+        (Terminated, "terminated (SIGTERM)"),
+    ];
 }

@@ -29,6 +29,7 @@ internal static class InspectCommand
         {
             var (w, h) = CommonOptions.ParseSize(parse.GetValue(size));
             var cfgFile = parse.GetRequiredValue(cfg);
+            InputFiles.Require(("CFG|MODEL", cfgFile.ToString()), ("WEIGHTS", parse.GetValue(weights)?.ToString()));
             var kind = ModelFileSniffer.Of(cfgFile.FullName);
             if (ModelInspector.Reads(kind) || kind == ModelFileKind.Unknown)
             {
@@ -68,6 +69,7 @@ internal static class InspectCommand
                     weightsBytes = expected,
                     weightsBytesOldHeader = DarknetWeightsReader.ExpectedSize(shaped, 16),
                     weightsMatch = header is not null ? true : (bool?)null,
+                    warnings = WarningOutput.Json(warnings),
                 }));
                 return ExitCodes.Ok;
             }

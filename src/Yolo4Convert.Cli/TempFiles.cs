@@ -28,8 +28,8 @@ internal static class TempFiles
 
             try
             {
-                Registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Abort(context, "SIGINT", 130)));
-                Registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Abort(context, "SIGTERM", 143)));
+                Registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Abort(context, "SIGINT", ExitCodes.Interrupted)));
+                Registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Abort(context, "SIGTERM", ExitCodes.Terminated)));
             }
             catch (PlatformNotSupportedException)
             {

@@ -41,7 +41,8 @@ internal static partial class UsageErrors
         foreach (var argument in command.Arguments)
         {
             if (parse.GetResult(argument) is ArgumentResult result
-                && result.Tokens.FirstOrDefault(t => t.Value.StartsWith("--", StringComparison.Ordinal) && t.Value.Length > 2) is { } token)
+                && result.Tokens.FirstOrDefault(t => (t.Value.StartsWith("--", StringComparison.Ordinal) && t.Value.Length > 2)
+                    || DarknetSpellings.Describe(t.Value, OptionNames(parse)) is not null) is { } token)
             {
                 return UnknownOption(parse, token.Value);
             }
@@ -55,6 +56,11 @@ internal static partial class UsageErrors
     {
         var command = parse.CommandResult.Command;
         var usage = $"Usage: {Usage(command)}.";
+        if (OptionLikeArgument(parse) is { } optionLike)
+        {
+            return optionLike;
+        }
+
         if (parse.UnmatchedTokens.Count > 0)
         {
             var token = parse.UnmatchedTokens[0];
@@ -134,13 +140,21 @@ internal static partial class UsageErrors
 
     private static string UnknownOption(ParseResult parse, string token)
     {
-        var names = OptionsOf(parse).SelectMany(o => o.Aliases.Append(o.Name)).Where(n => n.StartsWith('-')).Distinct().ToList();
+        var names = OptionNames(parse);
+        if (DarknetSpellings.Describe(token, names) is { } darknet)
+        {
+            return darknet;
+        }
+
         var guess = Closest(token, names);
         var command = parse.CommandResult.Command;
         return guess is null
             ? $"unknown option '{Echo(token)}' for {Name(command)}. Usage: {Usage(command)}."
             : $"unknown option '{Echo(token)}'. Did you mean '{guess}'?";
     }
+
+    private static List<string> OptionNames(ParseResult parse) =>
+        OptionsOf(parse).SelectMany(o => o.Aliases.Append(o.Name)).Where(n => n.StartsWith('-')).Distinct().ToList();
 
     private static IEnumerable<Option> OptionsOf(ParseResult parse)
     {

@@ -23,10 +23,10 @@ internal static class VerifyCommand
         var model = new Argument<FileInfo>("MODEL") { Description = "The .mlmodel to check." };
         var image = new Option<FileInfo?>("--image") { Description = "Image to run both on (stretched to the input size); default: a fixed synthetic pattern." };
         // 0 (not accepted on the command line) stands for "the default of the stored weights and precision".
-        var tolerance = CommonOptions.Number("--tolerance", 0.0, 0, 1, false, false,
-            "Largest allowed |model − reference| per head, relative to the head's largest magnitude. Default by the coarser of the stored weights and --precision: "
-            + VerifyFormat.HelpText(f => $"{VerifyFormat.Number(f.Tolerance)} ({f.Name}{(f.HeadErrorDecides ? string.Empty : ", informative")})")
-            + ". For quantized weights the head error is informative and every reference detection must be found; giving --tolerance makes it a verdict again.", "1e-4");
+        var tolerance = HelpText.WithDefaultInWords(
+            CommonOptions.Number("--tolerance", 0.0, 0, 1, false, false,
+                "Largest allowed |model − reference| per head, relative to the head's largest magnitude. For quantized weights the head error is informative and every reference detection must be found; giving --tolerance makes it a verdict again.", "1e-4"),
+            VerifyFormat.InWords(f => $"{VerifyFormat.Number(f.Tolerance)} for {f.Name}{(f.HeadErrorDecides ? string.Empty : " (informative)")}"));
         var precision = new Option<string>("--precision")
         {
             Description = "'fp32' (default) runs the model in float32; 'fp16' also runs it with every layer's output, the input and the weights rounded to half precision, as the GPU and the Neural Engine do, and checks that run.",
@@ -35,9 +35,9 @@ internal static class VerifyCommand
         precision.AcceptOnlyFromAmong("fp32", "fp16");
         var threshold = CommonOptions.Number("--threshold", 0.5f, 0, 1, false, false,
             "Class probability above which a reference detection must also be found by the model (the model's own threshold is 0.1 lower).", "0.5");
-        var minIou = CommonOptions.Number("--min-iou", 0f, 0, 1, false, true,
-            "Smallest IoU of a model box with the reference box of the same class to count as found. Default: "
-            + VerifyFormat.HelpText(f => $"{VerifyFormat.Number(f.MinIou)} ({f.Name})") + ".", "0.9");
+        var minIou = HelpText.WithDefaultInWords(
+            CommonOptions.Number("--min-iou", 0f, 0, 1, false, true, "Smallest IoU of a model box with the reference box of the same class to count as found.", "0.9"),
+            VerifyFormat.InWords(f => $"{VerifyFormat.Number(f.MinIou)} for {f.Name}"));
         var names = new Option<FileInfo?>("--names") { Description = "Class names file, for the messages; defaults to the names stored in the model, else class numbers." };
         var json = CommonOptions.JsonOutput();
         var strict = WarningOutput.Strict();
@@ -49,6 +49,8 @@ internal static class VerifyCommand
         {
             var compute = parse.GetValue(precision) == "fp16" ? ComputePrecision.Fp16 : ComputePrecision.Fp32;
             var scoreThreshold = parse.GetValue(threshold);
+            InputFiles.Require(("CFG", parse.GetRequiredValue(cfg).ToString()), ("WEIGHTS", parse.GetRequiredValue(weights).ToString()),
+                ("MODEL", parse.GetRequiredValue(model).ToString()), ("--image", parse.GetValue(image)?.ToString()));
 
             using var progress = ProgressLine.Start(parse.InvocationConfiguration.Error, parse.GetValue(json), "verify");
             progress.Step("reading the model, cfg and weights");
@@ -148,6 +150,7 @@ internal static class VerifyCommand
                     format = format.Name,
                     detections = new { threshold = scoreThreshold, modelThreshold = Math.Max(0f, scoreThreshold - VerifyComparison.ScoreSlack), minIou = iouLimit, reference = expected.Count, found = checkedRun.Detections.Found, allFound = checkedRun.Detections.AllFound, nothingCompared = verdict.NothingCompared },
                     runs = runs.Select(r => new { precision = r.Name, heads = Heads(r), worstRelativeError = r.Worst, detections = Detections(r), seconds = r.Seconds }),
+                    warnings = WarningOutput.Json(warnings),
                 }));
             }
             else

@@ -25,6 +25,13 @@ internal sealed record VerifyRun(ComputePrecision Precision, IReadOnlyList<HeadE
     public string Name => Precision == ComputePrecision.Fp16 ? "fp16" : "fp32";
 }
 
+/// <summary>One row of `verify`'s defaults: the stored weight formats it covers, their tolerance and minimum IoU.</summary>
+internal sealed record VerifyDefault(IReadOnlyList<string> Formats, double Tolerance, float MinIou)
+{
+    /// <summary>How the help names the formats.</summary>
+    public string Label { get; init; } = string.Join("/", Formats);
+}
+
 /// <summary>What `verify` compares: raw heads (largest error relative to the head's magnitude) and decoded detections.</summary>
 internal static class VerifyComparison
 {

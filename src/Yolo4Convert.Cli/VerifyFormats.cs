@@ -55,8 +55,9 @@ internal sealed record VerifyFormat(string Name, double Tolerance, float MinIou,
         return Table.Where(r => r.Name.StartsWith("kmeans", StringComparison.Ordinal) && Bits(r) <= bits).MaxBy(Bits) ?? Table[^1];
     }
 
-    /// <summary>The table as help text: "fp32 1e-4/0.9, …" (tolerance / min IoU; "detections decide" for quantized rows).</summary>
-    public static string HelpText(Func<VerifyFormat, string> describe) => string.Join(", ", Table.Select(describe));
+    /// <summary>A default that depends on the model, in the help's words: "per format (…): 1e-4 for fp32, …".</summary>
+    public static string InWords(Func<VerifyFormat, string> describe) =>
+        "per format (the coarser of the stored weights and --precision): " + string.Join(", ", Table.Select(describe));
 
     private static VerifyFormat Row(string name) => Table.First(r => r.Name == name);
 

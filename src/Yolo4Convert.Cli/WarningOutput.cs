@@ -36,6 +36,49 @@ internal static class WarningOutput
         }
     }
 
+    /// <summary>
+    /// The <c>warnings</c> array of a --json result: each of the log's kept warnings as an object with its message
+    /// and, as the warning has them, hint, file, line, column and byte offset; then <paramref name="others"/> (the
+    /// command's own warnings, message only), and a last entry counting warnings the log did not keep.
+    /// </summary>
+    public static IReadOnlyList<IReadOnlyDictionary<string, object>> Json(WarningLog? log, params string[] others)
+    {
+        var list = new List<IReadOnlyDictionary<string, object>>();
+        foreach (var warning in log?.Items ?? [])
+        {
+            var item = new Dictionary<string, object> { ["message"] = warning.Message };
+            if (warning.Hint is { } hint)
+            {
+                item["hint"] = hint;
+            }
+
+            if (warning.Location is { } at)
+            {
+                item["file"] = at.File;
+                if (at.Line > 0)
+                {
+                    item["line"] = at.Line;
+                    item["column"] = Math.Max(at.Column, 1);
+                }
+
+                if (at.ByteOffset >= 0)
+                {
+                    item["offset"] = at.ByteOffset;
+                }
+            }
+
+            list.Add(item);
+        }
+
+        list.AddRange(others.Select(m => new Dictionary<string, object> { ["message"] = m }));
+        if (log is not null && log.Count > log.Items.Count)
+        {
+            list.Add(new Dictionary<string, object> { ["message"] = $"{log.Count - log.Items.Count:N0} more warnings not kept (--strict stops at the first)." });
+        }
+
+        return list;
+    }
+
     private static void Print(ParseResult parse, WarningLog log)
     {
         var error = parse.InvocationConfiguration.Error;

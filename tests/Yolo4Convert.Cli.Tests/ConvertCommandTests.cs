@@ -92,7 +92,7 @@ public sealed class ConvertCommandTests
         var (exit, _, stderr) = CliRunner.Run(Sample("demo.cfg"), "/nonexistent/demo.weights", Path.Combine(Fixtures.TempFolder(), "m.mlmodel"));
 
         Assert.Equal(4, exit);
-        Assert.StartsWith("error: Could not find a part of the path '/nonexistent/demo.weights'.", stderr);
+        Assert.Equal("error: WEIGHTS '/nonexistent/demo.weights' does not exist. Hint: check the path.", stderr.TrimEnd());
     }
 
     [Fact]

@@ -178,7 +178,7 @@ public sealed class FileSafetyTests
 
         var line = CliAssert.OneErrorLine(CliRunner.Run(In(folder, "demo.cfg"), In(folder, "demo.weights"), In(folder, "x.mlmodel")), 1);
 
-        Assert.Contains("is a folder; expected a file name", line);
+        Assert.Contains("is a directory; give a file name such as", line);
         CliAssert.Unchanged(before, folder);
     }
 

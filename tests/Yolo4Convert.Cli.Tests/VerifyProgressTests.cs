@@ -14,7 +14,7 @@ public sealed class VerifyProgressTests
     }
 
     // Runs the real tool under a pseudo-terminal (util-linux `script`), so stderr is a TTY.
-    private static async Task<(int Exit, string Terminal)> RunOnATerminal(params string[] args)
+    internal static async Task<(int Exit, string Terminal)> RunOnATerminal(params string[] args)
     {
         var command = string.Join(" ", new[] { "dotnet", Path.Combine(AppContext.BaseDirectory, "yolo4convert.dll") }.Concat(args).Select(a => $"'{a}'"));
         var info = new ProcessStartInfo("/usr/bin/script") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };

@@ -124,4 +124,74 @@ public sealed class WarningOutputTests
         Assert.Equal(21, lines.Length);
         Assert.Equal("warning: 10 more warnings not shown (--strict stops at the first).", lines[^1]);
     }
+
+    [Fact]
+    public void Convert_Json_CarriesTheWarningsWithTheirCfgLines()
+    {
+        var folder = Fixtures.TempFolder();
+        var cfg = TypoCfg(folder);
+
+        var (exit, stdout, _) = CliRunner.Run(cfg, Copy(folder, "demo.weights"), Path.Combine(folder, "demo.mlmodel"), "--json");
+
+        Assert.Equal(0, exit);
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+        var warnings = doc.RootElement.GetProperty("warnings").EnumerateArray().ToList();
+        Assert.Equal(2, warnings.Count);
+        Assert.StartsWith("line 'scale 1' in [upsample] has no '='", warnings[0].GetProperty("message").GetString());
+        Assert.Equal(cfg, warnings[0].GetProperty("file").GetString());
+        Assert.Equal(119, warnings[0].GetProperty("line").GetInt32());
+        Assert.Equal(1, warnings[0].GetProperty("column").GetInt32());
+        Assert.StartsWith("unknown key 'activaton' in [convolutional]; did you mean 'activation'?", warnings[1].GetProperty("message").GetString());
+        Assert.Equal(87, warnings[1].GetProperty("line").GetInt32());
+        Assert.False(warnings[1].TryGetProperty("offset", out _));
+    }
+
+    [Fact]
+    public void InspectAndVerify_Json_CarryAWeightsWarningWithItsOffset()
+    {
+        var folder = Fixtures.TempFolder();
+        var cfg = Copy(folder, "demo.cfg");
+        var weights = DamagedWeights(folder, 20 + (4 * 70), float.NaN);
+        var model = Path.Combine(folder, "demo.mlmodel");
+        Assert.Equal(0, CliRunner.Run(cfg, Copy(folder, "demo.weights"), model).Exit);
+
+        foreach (var args in new[] { new[] { "inspect", cfg, weights, "--json" }, ["verify", cfg, weights, model, "--json"] })
+        {
+            var (_, stdout, _) = CliRunner.Run(args);
+
+            using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+            var warning = Assert.Single(doc.RootElement.GetProperty("warnings").EnumerateArray());
+            Assert.StartsWith("layer 0 [convolutional]", warning.GetProperty("message").GetString());
+            Assert.StartsWith("the training diverged", warning.GetProperty("hint").GetString());
+            Assert.Equal(weights, warning.GetProperty("file").GetString());
+            Assert.Equal(300, warning.GetProperty("offset").GetInt64());
+            Assert.False(warning.TryGetProperty("line", out _));
+        }
+    }
+
+    [Fact]
+    public void Json_WithoutWarnings_HasAnEmptyWarningsArray()
+    {
+        var folder = Fixtures.TempFolder();
+
+        var (exit, stdout, stderr) = CliRunner.Run("inspect", Copy(folder, "demo.cfg"), "--json");
+
+        Assert.True(exit == 0, stderr);
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+        Assert.Equal(0, doc.RootElement.GetProperty("warnings").GetArrayLength());
+    }
+
+    [Fact]
+    public void Convert_NmsWithoutNames_Json_CarriesTheCommandsOwnWarning()
+    {
+        var folder = Fixtures.TempFolder();
+
+        var (exit, stdout, stderr) = CliRunner.Run(Copy(folder, "demo.cfg"), Copy(folder, "demo.weights"), Path.Combine(folder, "demo.mlmodel"), "--nms", "--json");
+
+        Assert.True(exit == 0, stderr);
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+        var warning = Assert.Single(doc.RootElement.GetProperty("warnings").EnumerateArray());
+        Assert.Equal("no --names given; the model's class labels are the class numbers 0..2. Vision shows these as the labels.", warning.GetProperty("message").GetString());
+        Assert.Equal(["message"], warning.EnumerateObject().Select(p => p.Name));
+    }
 }

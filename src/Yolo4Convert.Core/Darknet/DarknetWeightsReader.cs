@@ -128,8 +128,9 @@ public static class DarknetWeightsReader
     internal static DarknetFormatException Mismatch(ShapedNetwork shaped, WeightsHeader header, long length, long expected, string fileName)
     {
         var sizes = $"expected {expected:N0} bytes ({header.Size}-byte header + {shaped.TotalWeightFloats:N0} floats), found {length:N0}";
-        var cause = ClassesThatFit(shaped, (length - header.Size) / 4.0) is { } fit
-            ? $"the weights fit this cfg with classes={fit.Classes} ({fit.Filters} in the convolution before each head) where the cfg says classes={fit.Current}: pass the cfg the weights were trained with."
+        var fit = ClassesThatFit(shaped, (length - header.Size) / 4.0);
+        var cause = fit is not null
+            ? $"the weights fit this cfg with classes={fit.Value.Classes} ({fit.Value.Filters} in the convolution before each head) where the cfg says classes={fit.Value.Current}: pass the cfg the weights were trained with."
             : "the cfg does not match the weights: were classes/filters edited, or is this the cfg of another model (e.g. tiny vs full)?";
         if (length > expected)
         {
@@ -147,7 +148,9 @@ public static class DarknetWeightsReader
                 return new DarknetFormatException(
                     $"the file ends at byte {length:N0}, inside layer {layer.Index} [{layer.Kind}] (line {layer.Source.Line}) which needs bytes {offset:N0}..{offset + bytes:N0}; {sizes}, {short_:N0} short.",
                     SourceLocation.Bytes(fileName, length),
-                    short_ % 4 != 0 ? "the size is not a whole number of floats: the download is probably truncated." : cause);
+                    short_ % 4 != 0 ? "the size is not a whole number of floats: the download is probably truncated."
+                        : fit is null ? $"{cause} Or was the download interrupted? Compare the file's size with the published one."
+                        : cause);
             }
 
             offset += bytes;

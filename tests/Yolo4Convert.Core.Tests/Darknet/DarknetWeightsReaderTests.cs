@@ -70,6 +70,7 @@ public sealed class DarknetWeightsReaderTests
         Assert.StartsWith("yolov3-tiny.weights@1000000: error: the file ends at byte 1,000,000, inside layer 8 [convolutional] (line 73)", ex.Message);
         Assert.Contains("expected 35,434,956 bytes (20-byte header + 8,858,734 floats), found 1,000,000, 34,434,956 short.", ex.Message);
         Assert.Contains("classes/filters edited", ex.Message);
+        Assert.EndsWith("Or was the download interrupted? Compare the file's size with the published one.", ex.Message);
     }
 
     [Theory]

@@ -1,0 +1,44 @@
+namespace Yolo4Convert.Cli;
+
+/// <summary>
+/// Checks a command's input files before any work: a missing one is named by its role and by the path as the user
+/// gave it ("CFG 'nope.cfg' does not exist"), not by .NET's absolute-path message; exit code 4 (I/O) like every
+/// file that cannot be read.
+/// </summary>
+internal static class InputFiles
+{
+    /// <summary>Throws <see cref="FileNotFoundException"/> for the first input (role, path; null paths skipped) that is no file.</summary>
+    public static void Require(params (string Role, string? Path)[] inputs)
+    {
+        foreach (var (role, path) in inputs)
+        {
+            if (path is null || File.Exists(path))
+            {
+                continue;
+            }
+
+            var echo = Quote(path);
+            var message = Directory.Exists(path)
+                ? $"{role} '{echo}' is a directory, not a file."
+                : $"{role} '{echo}' does not exist.";
+            throw new FileNotFoundException(message, path);
+        }
+    }
+
+    // A path is quoted whole (control characters escaped): cut, it would not name the file.
+    private static string Quote(string path) => Diagnostics.Echo.Of(path, 1000);
+
+    /// <summary>
+    /// Refuses an output path that names a folder (an existing one, or one ending in a separator) with the file name
+    /// it should have, e.g. "OUTPUT 'outdir/' is a directory; give a file name such as outdir/model.mlmodel".
+    /// </summary>
+    public static void RefuseFolder(string role, string path, string exampleName)
+    {
+        var endsInSeparator = path.EndsWith(Path.DirectorySeparatorChar) || path.EndsWith(Path.AltDirectorySeparatorChar);
+        if (endsInSeparator || Directory.Exists(path))
+        {
+            var example = endsInSeparator ? path + exampleName : $"{path}{Path.DirectorySeparatorChar}{exampleName}";
+            throw new UsageException($"{role} '{Quote(path)}' is a directory; give a file name such as {Quote(example)}.", suggestHelp: false);
+        }
+    }
+}
