@@ -242,7 +242,10 @@ internal static class ConvertCommand
     }
 
     /// <summary>A conversion shows its progress line once it has taken this long: the quick ones print only their result.</summary>
-    internal static readonly TimeSpan ProgressAfter = TimeSpan.FromSeconds(2);
+    // How long a conversion runs before a terminal shows its progress: 2 s, or YOLO4CONVERT_PROGRESS_AFTER seconds
+    // (the tests use a short delay, so that they need no slow conversion).
+    internal static readonly TimeSpan ProgressAfter = TimeSpan.FromSeconds(
+        double.TryParse(Environment.GetEnvironmentVariable("YOLO4CONVERT_PROGRESS_AFTER"), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var s) && s >= 0 ? s : 2);
 
     private static string OsFor(int version) => version switch
     {

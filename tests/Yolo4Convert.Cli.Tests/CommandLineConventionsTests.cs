@@ -61,7 +61,7 @@ public sealed class CommandLineConventionsTests
 
         Assert.Contains("Usage:\n  yolo4convert [convert] <CFG> <WEIGHTS> <OUTPUT> [options]\n  yolo4convert <command> [arguments] [options]\n", help);
         Assert.DoesNotContain("[command]", help);
-        Assert.Contains("\n  inspect <CFG> [<WEIGHTS>] ", help);
+        Assert.Contains("\n  inspect <CFG|MODEL> [<WEIGHTS>] ", help);
         Assert.Contains("\n  help [<COMMAND>] ", help);
         Assert.Contains("\n  verify <CFG> <WEIGHTS> <MODEL> ", help);
     }

@@ -168,15 +168,20 @@ public sealed class ConvertCommandTests
         process.WaitForExit();
 
         Assert.Equal(0, process.ExitCode);
-        Assert.Equal("0.1.0" + (GitCommit() is { } commit ? "+" + commit : string.Empty), stdout.Trim());
+        // A local build is 0.1.0-dev.<commits>+<short commit> (plain 0.1.0-dev outside a git clone).
+        var height = Git("rev-list", "--count", "HEAD");
+        Assert.Equal("0.1.0-dev" + (height is null ? string.Empty : $".{height}+{Git("rev-parse", "--short", "HEAD")}"), stdout.Trim());
     }
 
-    // The commit checked out, or null outside a git clone (then the version has no "+commit").
-    private static string? GitCommit()
+    // What git says in the repository, or null outside a git clone.
+    private static string? Git(params string[] args)
     {
         var info = new System.Diagnostics.ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Fixtures.RepoRoot };
-        info.ArgumentList.Add("rev-parse");
-        info.ArgumentList.Add("HEAD");
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
         using var process = System.Diagnostics.Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEnd();
         process.WaitForExit();

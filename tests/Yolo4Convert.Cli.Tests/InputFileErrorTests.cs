@@ -21,7 +21,7 @@ public sealed class InputFileErrorTests
             { "WEIGHTS", [cfg, "nope.weights", output], "nope.weights" },
             { "--names", [cfg, weights, output, "--names", "nope.names"], "nope.names" },
             { "CFG", ["convert", "nope.cfg", weights, output], "nope.cfg" },
-            { "CFG", ["inspect", "nope.cfg"], "nope.cfg" },
+            { "CFG|MODEL", ["inspect", "nope.cfg"], "nope.cfg" },
             { "WEIGHTS", ["inspect", cfg, "nope.weights"], "nope.weights" },
             { "MODEL", ["detect", "nope.mlmodel", image], "nope.mlmodel" },
             { "IMAGE", ["detect", model, "nope.png"], "nope.png" },
@@ -30,7 +30,7 @@ public sealed class InputFileErrorTests
             { "WEIGHTS", ["verify", cfg, "nope.weights", model], "nope.weights" },
             { "MODEL", ["verify", cfg, weights, "nope.mlmodel"], "nope.mlmodel" },
             { "--image", ["verify", cfg, weights, model, "--image", "nope.png"], "nope.png" },
-            { "CFG", ["inspect", "sub/nope.cfg", "--size", "416x416"], "sub/nope.cfg" },
+            { "CFG|MODEL", ["inspect", "sub/nope.cfg", "--size", "416x416"], "sub/nope.cfg" },
         };
     }
 
@@ -48,7 +48,7 @@ public sealed class InputFileErrorTests
     {
         var error = CliAssert.JsonError(CliRunner.Run("inspect", "nope.cfg", "--json"), 4);
 
-        Assert.Equal("error: CFG 'nope.cfg' does not exist. Hint: check the path.", error.GetProperty("message").GetString());
+        Assert.Equal("error: CFG|MODEL 'nope.cfg' does not exist. Hint: check the path.", error.GetProperty("message").GetString());
         Assert.Equal("nope.cfg", error.GetProperty("file").GetString());
     }
 
@@ -59,7 +59,7 @@ public sealed class InputFileErrorTests
 
         var line = CliAssert.OneErrorLine(CliRunner.Run("inspect", folder), 4);
 
-        Assert.Equal($"error: CFG '{folder}' is a directory, not a file. Hint: check the path.", line);
+        Assert.Equal($"error: CFG|MODEL '{folder}' is a directory, not a file. Hint: check the path.", line);
     }
 
     [Theory]

@@ -14,13 +14,20 @@ public sealed class VerifyProgressTests
     }
 
     // Runs the real tool under a pseudo-terminal (util-linux `script`), so stderr is a TTY.
-    internal static async Task<(int Exit, string Terminal)> RunOnATerminal(params string[] args)
+    internal static Task<(int Exit, string Terminal)> RunOnATerminal(params string[] args) => RunOnATerminal(new Dictionary<string, string>(), args);
+
+    internal static async Task<(int Exit, string Terminal)> RunOnATerminal(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var command = string.Join(" ", new[] { "dotnet", Path.Combine(AppContext.BaseDirectory, "yolo4convert.dll") }.Concat(args).Select(a => $"'{a}'"));
         var info = new ProcessStartInfo("/usr/bin/script") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         foreach (var a in new[] { "-qefc", command, "/dev/null" })
         {
             info.ArgumentList.Add(a);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
         }
 
         using var process = Process.Start(info)!;

@@ -121,7 +121,7 @@ public sealed class VerifyVerdictTests
         Assert.Equal(0, exit);
         foreach (var row in VerifyFormat.Table)
         {
-            Assert.Contains($"{VerifyFormat.Number(row.Tolerance)} ({row.Name}{(row.HeadErrorDecides ? string.Empty : ", informative")})", stdout.Replace("\n", " ", StringComparison.Ordinal).Replace("  ", " ", StringComparison.Ordinal), StringComparison.Ordinal);
+            Assert.Contains($"{VerifyFormat.Number(row.Tolerance)} for {row.Name}{(row.HeadErrorDecides ? string.Empty : " (informative)")}", stdout.Replace("\n", " ", StringComparison.Ordinal).Replace("  ", " ", StringComparison.Ordinal), StringComparison.Ordinal);
         }
 
         Assert.DoesNotMatch(@"(?i)\blut|lookup table", stdout);
