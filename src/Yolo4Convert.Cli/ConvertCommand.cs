@@ -146,7 +146,7 @@ internal static class ConvertCommand
                         layers = result.LayerCount,
                         customLayers = result.CustomLayerCount,
                         input = new { name = options.InputName, width = shaped.Network.Net.Width, height = shaped.Network.Net.Height },
-                        heads = result.Heads.Select(h => new { name = h.OutputName, shape = new[] { h.Shape.C, h.Shape.H, h.Shape.W }, stride = h.Stride, layer = h.Layer.Index }),
+                        heads = result.Heads.Select(h => new { name = h.OutputName, shape = new[] { h.Shape.C, h.Shape.H, h.Shape.W }, stride = h.Stride, layer = h.Head.Layer }),
                         nms = pipeline is null ? null : new
                         {
                             boxes = pipeline.Boxes,
