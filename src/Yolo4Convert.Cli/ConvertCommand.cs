@@ -176,7 +176,7 @@ internal static class ConvertCommand
                         customLayers = result.CustomLayerCount,
                         mish = mishLayers == 0 ? null : MishChoice.Name(options.Mish),
                         input = new { name = options.InputName, width = shaped.Network.Net.Width, height = shaped.Network.Net.Height },
-                        heads = result.Heads.Select(h => new { name = h.OutputName, shape = new[] { h.Shape.C, h.Shape.H, h.Shape.W }, stride = h.Stride, layer = h.Layer.Index }),
+                        heads = result.Heads.Select(h => new { name = h.OutputName, shape = new[] { h.Shape.C, h.Shape.H, h.Shape.W }, stride = h.Stride, layer = h.Head.Layer }),
                         nms = pipeline is null ? null : new
                         {
                             boxes = pipeline.Boxes,

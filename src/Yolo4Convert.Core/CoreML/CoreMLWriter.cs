@@ -3,6 +3,7 @@ using CoreML.Specification;
 using Google.Protobuf;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
+using Yolo4Convert.Ir;
 using Yolo4Convert.Passes;
 
 namespace Yolo4Convert.CoreML;
@@ -14,8 +15,15 @@ public sealed record CoreMLWriteResult(int SpecificationVersion, int LayerCount,
     public WeightEncodingReport? Weights { get; init; }
 }
 
-/// <summary>One detection head of a written model: its output name, raw tensor shape and decoding parameters.</summary>
-public sealed record HeadDescription(string OutputName, HeadLayer Layer, TensorShape Shape, int Stride);
+/// <summary>One detection head of a written model: its output name and the head (raw tensor shape, stride, decoding parameters).</summary>
+public sealed record HeadDescription(string OutputName, IrHead Head)
+{
+    /// <summary>The raw head tensor's shape (C×H×W).</summary>
+    public TensorShape Shape => Head.Shape;
+
+    /// <summary>Input pixels per grid cell.</summary>
+    public int Stride => Head.Stride;
+}
 
 /// <summary>
 /// Writes a NeuralNetwork .mlmodel: an RGB image input scaled by 1/255 and one multi-array output per detection
@@ -47,39 +55,47 @@ public sealed class CoreMLWriter
     }
 
     /// <summary>The heads of a network with the output names this writer gives them.</summary>
-    public IReadOnlyList<HeadDescription> DescribeHeads(ShapedNetwork shaped)
+    public IReadOnlyList<HeadDescription> DescribeHeads(ShapedNetwork shaped) => DescribeHeads(Lower(shaped));
+
+    // A detector's graph: a network without a head would give a model without outputs.
+    private static IrGraph Lower(ShapedNetwork shaped)
     {
         ArgumentNullException.ThrowIfNull(shaped);
-        var heads = shaped.Network.Heads.ToList();
-        if (heads.Count == 0)
+        if (!shaped.Network.Heads.Any())
         {
             throw new UnsupportedFeatureException("the network has no [yolo] or [region] layer, so the model would have no output.",
                 shaped.Network.Layers[^1].Source, "yolo4convert converts detectors; add the detection head to the cfg.");
         }
 
-        if (_options.OutputNames is { } names && names.Count != heads.Count)
+        return DarknetLowering.Lower(shaped);
+    }
+
+    /// <summary>The heads of a lowered network with the output names this writer gives them.</summary>
+    internal IReadOnlyList<HeadDescription> DescribeHeads(IrGraph graph)
+    {
+        var heads = graph.Heads;
+
+        if (_options.OutputNames is { } names && names.Count != heads.Length)
         {
-            throw new ArgumentException($"{names.Count} output names were given for {heads.Count} detection heads", nameof(shaped));
+            throw new ArgumentException($"{names.Count} output names were given for {heads.Length} detection heads", nameof(graph));
         }
 
         var result = new List<HeadDescription>();
         foreach (var (head, i) in heads.Select((h, i) => (h, i)))
         {
-            var shape = shaped.InputShape(head);
-            var stride = shaped.Network.Net.Height / shape.H;
-            var name = _options.OutputNames?[i] ?? $"head_s{stride}";
-            if (_options.OutputNames is null && heads.Count(h => shaped.Network.Net.Height / shaped.InputShape(h).H == stride) > 1)
+            var name = _options.OutputNames?[i] ?? $"head_s{head.Stride}";
+            if (_options.OutputNames is null && heads.Count(h => h.Stride == head.Stride) > 1)
             {
-                name = $"head_s{stride}_{head.Index}";
+                name = $"head_s{head.Stride}_{head.Layer}";
             }
 
-            result.Add(new HeadDescription(name, head, shape, stride));
+            result.Add(new HeadDescription(name, head));
         }
 
         var all = result.Select(h => h.OutputName).Append(_options.InputName).ToList();
         if (all.Distinct(StringComparer.Ordinal).Count() != all.Count)
         {
-            throw new ArgumentException($"input and output names must be distinct: {string.Join(", ", all)}", nameof(shaped));
+            throw new ArgumentException($"input and output names must be distinct: {string.Join(", ", all)}", nameof(graph));
         }
 
         return result;
@@ -115,15 +131,16 @@ public sealed class CoreMLWriter
     /// <summary>The model without its convolution weights, and what the write will report.</summary>
     internal (ModelLayout Layout, CoreMLWriteResult Result) Layout(ShapedNetwork shaped)
     {
-        var heads = DescribeHeads(shaped);
-        var net = shaped.Network.Net;
+        var graph = Lower(shaped);
+        var heads = DescribeHeads(graph);
+        var net = graph.Net;
         if (net.Channels is not (1 or 3))
         {
             throw new UnsupportedFeatureException($"[net] has channels={net.Channels}; a Core ML image input has 1 (grayscale) or 3 (RGB) channels.",
                 shaped.Network.Layers[0].Source);
         }
 
-        var emitter = new CoreMLEmitter(shaped, _options, heads.ToDictionary(h => h.Layer.Inputs[0], h => h.OutputName));
+        var emitter = new NeuralNetworkLowering(graph, _options, heads);
         var nn = emitter.Emit();
         nn.Preprocessing.Add(new NeuralNetworkPreprocessing
         {
@@ -135,7 +152,7 @@ public sealed class CoreMLWriter
         // with 3 (iOS 12); everything else we emit is version 1.
         var weights = emitter.Weights.Report;
         var version = Math.Max(emitter.CustomLayers > 0 ? 2 : 1, weights.SpecificationVersion);
-        var description = new ModelDescription { Metadata = Metadata(shaped, heads) };
+        var description = new ModelDescription { Metadata = Metadata(graph, heads) };
         description.Input.Add(new FeatureDescription
         {
             Name = _options.InputName,
@@ -157,7 +174,7 @@ public sealed class CoreMLWriter
             description.Output.Add(new FeatureDescription
             {
                 Name = head.OutputName,
-                ShortDescription = $"raw [{head.Layer.Kind}] head of layer {head.Layer.Index}: {head.Shape.C}x{head.Shape.H}x{head.Shape.W} (CxHxW), stride {head.Stride}; decode with the metadata",
+                ShortDescription = $"raw [{head.Head.KindName}] head of layer {head.Head.Layer}: {head.Shape.C}x{head.Shape.H}x{head.Shape.W} (CxHxW), stride {head.Stride}; decode with the metadata",
                 Type = new FeatureType { MultiArrayType = array },
             });
         }
@@ -167,16 +184,16 @@ public sealed class CoreMLWriter
             new CoreMLWriteResult(version, nn.Layers.Count, emitter.CustomLayers, heads) { Weights = weights });
     }
 
-    private Metadata Metadata(ShapedNetwork shaped, IReadOnlyList<HeadDescription> heads)
+    private Metadata Metadata(IrGraph graph, IReadOnlyList<HeadDescription> heads)
     {
-        var net = shaped.Network.Net;
-        var classes = heads[0].Layer.Classes;
+        var net = graph.Net;
+        var classes = heads[0].Head.Classes;
         var meta = new Metadata
         {
             Author = _options.Author,
             License = _options.License,
             ShortDescription = _options.Description
-                ?? $"Darknet YOLO detector ({Path.GetFileName(shaped.Network.SourceName)}): {net.Width}x{net.Height} input, {classes} classes, {heads.Count} raw heads.",
+                ?? $"Darknet YOLO detector ({Path.GetFileName(graph.SourceName)}): {net.Width}x{net.Height} input, {classes} classes, {heads.Count} raw heads.",
         };
         var u = meta.UserDefined;
         u["converter"] = "yolo4convert";
@@ -188,24 +205,24 @@ public sealed class CoreMLWriter
         foreach (var head in heads)
         {
             var key = $"head.{head.OutputName}.";
-            u[key + "type"] = head.Layer.Kind;
-            u[key + "layer"] = Str(head.Layer.Index);
-            u[key + "classes"] = Str(head.Layer.Classes);
+            var h = head.Head;
+            u[key + "type"] = h.KindName;
+            u[key + "layer"] = Str(h.Layer);
+            u[key + "classes"] = Str(h.Classes);
             u[key + "grid"] = $"{head.Shape.W}x{head.Shape.H}";
             u[key + "stride"] = Str(head.Stride);
-            switch (head.Layer)
+            if (h.Kind == HeadKind.Yolo)
             {
-                case YoloLayer y:
-                    u[key + "mask"] = string.Join(",", y.Mask.Select(Str));
-                    u[key + "anchors"] = string.Join(",", y.Mask.SelectMany(m => new[] { y.Anchors[2 * m], y.Anchors[(2 * m) + 1] }).Select(Str));
-                    u[key + "scale_x_y"] = Str(y.ScaleXY);
-                    u[key + "new_coords"] = y.NewCoords ? "1" : "0";
-                    break;
-                case RegionLayer r:
-                    u[key + "num"] = Str(r.Num);
-                    u[key + "anchors"] = string.Join(",", r.Anchors.Select(Str));
-                    u[key + "softmax"] = r.Softmax ? "1" : "0";
-                    break;
+                u[key + "mask"] = string.Join(",", h.Mask.Select(Str));
+                u[key + "anchors"] = string.Join(",", h.Anchors.Select(Str));
+                u[key + "scale_x_y"] = Str(h.ScaleXY);
+                u[key + "new_coords"] = h.NewCoords ? "1" : "0";
+            }
+            else
+            {
+                u[key + "num"] = Str(h.AnchorCount);
+                u[key + "anchors"] = string.Join(",", h.Anchors.Select(Str));
+                u[key + "softmax"] = h.Softmax ? "1" : "0";
             }
         }
 

@@ -1,6 +1,7 @@
 using PureHDF;
 using PureHDF.Selections;
 using Yolo4Convert.Graph;
+using Yolo4Convert.Ir;
 using Yolo4Convert.Passes;
 
 namespace Yolo4Convert.Keras;
@@ -40,7 +41,7 @@ public sealed class KerasH5Writer(KerasWriterOptions? options = null)
         ArgumentNullException.ThrowIfNull(shaped);
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(stream);
-        var (layers, outputs) = new KerasLowering(shaped).Lower();
+        var (layers, outputs) = new KerasLowering(DarknetLowering.Lower(shaped)).Lower();
         var ordered = KerasTopology.Order(layers, outputs);
         var config = KerasModelConfig.Build(_options.ModelName, ordered, outputs, _options.KerasVersion);
 

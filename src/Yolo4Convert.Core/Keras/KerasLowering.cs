@@ -1,75 +1,121 @@
 using System.Text.Json.Nodes;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
-using Yolo4Convert.Passes;
+using Yolo4Convert.Ir;
 
 namespace Yolo4Convert.Keras;
 
 /// <summary>
-/// Lowers the Darknet layer graph to Keras layers (NHWC) with Darknet's exact math: kernels OIHW → HWIO,
-/// batch norm as BatchNormalization(epsilon=1e-5), leaky as LeakyReLU(0.1), Darknet's asymmetric padding as
-/// ZeroPadding2D + "valid", route groups and shortcut channel mismatches as channel slices.
+/// The Keras op table: lowers the IR to Keras layers (NHWC) with Darknet's exact math: kernels OIHW → HWIO, batch
+/// norm kept as BatchNormalization(epsilon=1e-5), leaky as LeakyReLU(0.1), explicit pads as "valid", "same" or
+/// ZeroPadding2D + "valid", channel slices as the ChannelSlice custom layer. Layers are named "{role}_{layer:D3}"
+/// (helper nodes "{role}_{layer:D3}_{part}") after the Darknet layer each node comes from.
 /// </summary>
 internal sealed class KerasLowering
 {
     /// <summary>Custom layer classes a reader must register to load the file.</summary>
     public static readonly IReadOnlyList<string> CustomClasses = ["Mish", "ChannelSlice", "DarknetReorg"];
 
-    private readonly ShapedNetwork _shaped;
+    public const string InputName = "input";
+
+    private delegate string Lowering(KerasLowering target, IrNode node, string[] inputs);
+
+    private static readonly Dictionary<Type, Lowering> Ops = new()
+    {
+        [typeof(Conv2d)] = (t, n, x) => t.Convolution(n, (Conv2d)n.Op, x[0]),
+        [typeof(MaxPool2d)] = (t, n, x) => t.MaxPool(n, (MaxPool2d)n.Op, x[0]),
+        [typeof(GlobalAvgPool)] = (t, n, x) => t.Add(LayerName("reshape", n), "Reshape", new JsonObject { ["target_shape"] = new JsonArray(1, 1, n.Shape.C) },
+            t.Add(Name(n), "GlobalAveragePooling2D", new JsonObject { ["data_format"] = "channels_last" }, x[0])),
+        [typeof(Concat)] = (t, n, x) => t.Add(Name(n), "Concatenate", new JsonObject { ["trainable"] = true, ["dtype"] = "float32", ["axis"] = -1 }, x),
+        [typeof(ChannelSlice)] = (t, n, x) => t.Add(Name(n), "ChannelSlice",
+            new JsonObject { ["trainable"] = true, ["dtype"] = "float32", ["start"] = ((ChannelSlice)n.Op).Start, ["end"] = ((ChannelSlice)n.Op).End }, x[0]),
+        [typeof(Add)] = (t, n, x) => t.Add(Name(n), "Add", new JsonObject { ["trainable"] = true, ["dtype"] = "float32" }, x),
+        [typeof(Mul)] = (t, n, x) => t.Add(Name(n), "Multiply", [], x),
+        [typeof(UpsampleNearest)] = (t, n, x) => t.Add(Name(n), "UpSampling2D", new JsonObject
+        {
+            ["trainable"] = true,
+            ["dtype"] = "float32",
+            ["size"] = Pair(((UpsampleNearest)n.Op).Factor, ((UpsampleNearest)n.Op).Factor),
+            ["data_format"] = "channels_last",
+            ["interpolation"] = "nearest",
+        }, x[0]),
+        [typeof(SpaceToDepth)] = (t, n, x) => t.Add(Name(n), "DarknetReorg", new JsonObject { ["stride"] = ((SpaceToDepth)n.Op).Stride, ["old"] = ((SpaceToDepth)n.Op).Old }, x[0]),
+        [typeof(Softmax)] = (t, n, x) => t.Add(Name(n), "Softmax", new JsonObject { ["axis"] = -1 }, x[0]),
+        [typeof(ActivationOp)] = (t, n, x) => t.Activate(n, ((ActivationOp)n.Op).Function, x[0]),
+    };
+
+    private static readonly Dictionary<Type, string> Refused = new()
+    {
+        [typeof(Scale)] = "a multiplication by a constant (upsample scale, softmax temperature)",
+    };
+
+    // activate_array and friends, src/activations.c; Keras' own activations where they are Darknet's exactly.
+    private static readonly Dictionary<Activation, Func<KerasLowering, IrNode, string, string>> Activations = new()
+    {
+        [Activation.Linear] = (_, _, input) => input,
+        [Activation.Leaky] = (t, n, input) => t.Add(Name(n), "LeakyReLU", new JsonObject { ["trainable"] = true, ["dtype"] = "float32", ["alpha"] = 0.1 }, input),
+        [Activation.Revleaky] = (t, n, input) => t.Add(Name(n), "LeakyReLU", new JsonObject { ["trainable"] = true, ["dtype"] = "float32", ["alpha"] = 0.1 }, input),
+        [Activation.Relie] = (t, n, input) => t.Add(Name(n), "LeakyReLU", new JsonObject { ["trainable"] = true, ["dtype"] = "float32", ["alpha"] = 0.01 }, input),
+        [Activation.Logistic] = (t, n, input) => t.Named(n, "sigmoid", input),
+        [Activation.Relu] = (t, n, input) => t.Named(n, "relu", input),
+        [Activation.Tanh] = (t, n, input) => t.Named(n, "tanh", input),
+        [Activation.Elu] = (t, n, input) => t.Named(n, "elu", input),
+        [Activation.Swish] = (t, n, input) => t.Named(n, "swish", input),
+        [Activation.Mish] = (t, n, input) => t.Add(Name(n), "Mish", new JsonObject { ["trainable"] = true, ["dtype"] = "float32" }, input),
+    };
+
+    private readonly IrGraph _graph;
     private readonly List<KerasLayer> _layers = [];
     private readonly string[] _tensors;
 
     // Needs the shapes only: the weights are named here and read by the writer when it writes them.
-    public KerasLowering(ShapedNetwork shaped)
+    public KerasLowering(IrGraph graph)
     {
-        _shaped = shaped;
-        _tensors = new string[shaped.Network.Layers.Length];
+        _graph = graph;
+        _tensors = new string[graph.Nodes.Length];
     }
 
-    public const string InputName = "input";
+    /// <summary>What this table maps and refuses.</summary>
+    public static OpCoverage Coverage { get; } = new(
+        "Keras", Ops.Keys.ToHashSet(), Refused, [.. Activations.Keys],
+        Enum.GetValues<Activation>().Where(a => !Activations.ContainsKey(a)).ToDictionary(a => a, _ => "no Keras activation computes it exactly"));
 
     public (List<KerasLayer> Layers, List<string> Outputs) Lower()
     {
-        var net = _shaped.Network;
+        var net = _graph.Net;
         _layers.Add(new KerasLayer(InputName, "InputLayer", new JsonObject
         {
-            ["batch_input_shape"] = new JsonArray(null, net.Net.Height, net.Net.Width, net.Net.Channels),
+            ["batch_input_shape"] = new JsonArray(null, net.Height, net.Width, net.Channels),
             ["dtype"] = "float32",
             ["sparse"] = false,
             ["ragged"] = false,
         }, [], []));
-        foreach (var layer in net.Layers)
+        foreach (var node in _graph.Nodes)
         {
-            _tensors[layer.Index] = layer switch
+            var op = node.Op.GetType();
+            if (!Ops.TryGetValue(op, out var lowering))
             {
-                ConvolutionalLayer c => Convolutional(c),
-                MaxPoolLayer m => MaxPool(m),
-                AvgPoolLayer a => Add(Name("reshape", a), "Reshape", new JsonObject { ["target_shape"] = new JsonArray(1, 1, _shaped.Shapes[a.Index].C) },
-                    Add(Name("avgpool", a), "GlobalAveragePooling2D", new JsonObject { ["data_format"] = "channels_last" }, Tensor(a.Inputs[0]))),
-                RouteLayer r => Route(r),
-                ShortcutLayer s => Activate(s, Shortcut(s), s.Activation),
-                UpsampleLayer u => Upsample(u),
-                ReorgLayer g => Add(Name("reorg", g), "DarknetReorg", new JsonObject { ["stride"] = g.Stride, ["old"] = g.Old }, Tensor(g.Inputs[0])),
-                SoftmaxLayer sm => sm.Temperature == 1f && _shaped.InputShape(sm) is { H: 1, W: 1 }
-                    ? Add(Name("softmax", sm), "Softmax", new JsonObject { ["axis"] = -1 }, Tensor(sm.Inputs[0]))
-                    : throw Unsupported(sm, "a softmax with a temperature or over a spatial map"),
-                ScaleChannelsLayer sc => Activate(sc, Add(Name("scale", sc), "Multiply", [], Tensor(sc.Inputs[1]), Tensor(sc.Inputs[0])), sc.Activation),
-                SamLayer sa => Activate(sa, Add(Name("sam", sa), "Multiply", [], Tensor(sa.Inputs[0]), Tensor(sa.Inputs[1])), sa.Activation),
-                IdentityLayer or HeadLayer => Tensor(layer.Inputs[0]),
-                _ => throw Unsupported(layer, $"[{layer.Kind}]"),
-            };
+                throw Unsupported(node, Refused.TryGetValue(op, out var what) ? what : op.Name);
+            }
+
+            _tensors[node.Id] = lowering(this, node, [.. node.Inputs.Select(Tensor)]);
         }
 
-        var outputs = net.Heads.Select(h => Tensor(h.Inputs[0])).ToList();
+        var outputs = _graph.Heads.Select(h => Tensor(h.Value)).ToList();
         return (_layers, outputs);
     }
 
-    private static string Name(string kind, Layer layer) => $"{kind}_{layer.Index:D3}";
+    // "conv_005"; a helper node of a role "route_005_slice0".
+    private static string Name(IrNode node) =>
+        node.Origin.Part is { } part ? $"{node.Origin.Role}_{node.Origin.Layer:D3}_{part}" : LayerName(node.Origin.Role, node);
 
-    private static UnsupportedFeatureException Unsupported(Layer layer, string what) =>
-        new($"layer {layer.Index} [{layer.Kind}] uses {what}, which the Keras writer cannot express exactly.", layer.Source);
+    // A Keras-only layer beside a node's own: "pad_005", "bn_005", "reshape_005".
+    private static string LayerName(string kind, IrNode node) => $"{kind}_{node.Origin.Layer:D3}";
 
-    private string Tensor(int index) => index < 0 ? InputName : _tensors[index];
+    private static UnsupportedFeatureException Unsupported(IrNode node, string what) =>
+        new($"layer {node.Origin.Layer} [{node.Origin.Kind}] uses {what}, which the Keras writer cannot express exactly.", node.Origin.Source);
+
+    private string Tensor(int value) => value == IrGraph.Input ? InputName : _tensors[value];
 
     private string Add(string name, string className, JsonObject config, params string[] inbound) =>
         Add(name, className, config, inbound, []);
@@ -81,13 +127,6 @@ internal sealed class KerasLowering
     }
 
     private static JsonArray Pair(int a, int b) => new(a, b);
-
-    // Darknet's top/left padding p·d and the bottom/right padding its output size needs.
-    private static (int Top, int Bottom) Padding(int input, int output, int kernel, int stride, int start)
-    {
-        var end = ((output - 1) * stride) + kernel - input - start;
-        return (start, Math.Max(0, end));
-    }
 
     // TensorFlow's "same": out = ceil(in/s), total = max((out−1)·s + k − in, 0), the odd pixel at the end.
     private static (int Top, int Bottom)? Same(int input, int output, int kernel, int stride)
@@ -101,35 +140,28 @@ internal sealed class KerasLowering
         return (total / 2, total - (total / 2));
     }
 
-    // "valid" when Darknet pads nothing, "same" when TensorFlow's split equals Darknet's, else null; with Darknet's padding.
-    private static (string? Padding, (int Top, int Bottom) H, (int Top, int Bottom) W) KerasPadding(
-        TensorShape x, TensorShape y, int kernel, int strideY, int strideX, int start)
-    {
-        var ph = Padding(x.H, y.H, kernel, strideY, start);
-        var pw = Padding(x.W, y.W, kernel, strideX, start);
-        var padding = ph == (0, 0) && pw == (0, 0) ? "valid"
-            : Same(x.H, y.H, kernel, strideY) == ph && Same(x.W, y.W, kernel, strideX) == pw ? "same"
+    // "valid" when nothing is padded, "same" when TensorFlow's split equals the pads, else null.
+    private static string? KerasPadding(TensorShape x, TensorShape y, int kernel, int strideY, int strideX, Pads pads) =>
+        pads.IsZero ? "valid"
+            : Same(x.H, y.H, kernel, strideY) == (pads.Top, pads.Bottom) && Same(x.W, y.W, kernel, strideX) == (pads.Left, pads.Right) ? "same"
             : null;
-        return (padding, ph, pw);
-    }
 
-    private string Pad(Layer layer, string input, (int Top, int Bottom) h, (int Top, int Bottom) w) =>
-        Add(Name("pad", layer), "ZeroPadding2D", new JsonObject
+    private string Pad(IrNode node, string input, Pads pads) =>
+        Add(LayerName("pad", node), "ZeroPadding2D", new JsonObject
         {
-            ["padding"] = new JsonArray(Pair(h.Top, h.Bottom), Pair(w.Top, w.Bottom)),
+            ["padding"] = new JsonArray(Pair(pads.Top, pads.Bottom), Pair(pads.Left, pads.Right)),
             ["data_format"] = "channels_last",
         }, input);
 
-    private string Convolutional(ConvolutionalLayer c)
+    private string Convolution(IrNode node, Conv2d c, string input)
     {
-        var x = _shaped.InputShape(c);
-        var y = _shaped.Shapes[c.Index];
-        var input = Tensor(c.Inputs[0]);
-        var (padding, ph, pw) = KerasPadding(x, y, ((c.Size - 1) * c.Dilation) + 1, c.StrideY, c.StrideX, c.Padding * c.Dilation);
+        var x = _graph.ShapeOf(node.Inputs[0]);
+        var y = node.Shape;
+        var padding = KerasPadding(x, y, c.Extent, c.StrideY, c.StrideX, c.Pads);
         if (padding is null)
         {
             // Darknet pads the top/left where TensorFlow's "same" pads the bottom/right (stride 2 on even sizes).
-            input = Pad(c, input, ph, pw);
+            input = Pad(node, input, c.Pads);
             padding = "valid";
         }
 
@@ -138,91 +170,72 @@ internal sealed class KerasLowering
         {
             ["trainable"] = true,
             ["dtype"] = "float32",
-            ["kernel_size"] = Pair(c.Size, c.Size),
+            ["kernel_size"] = Pair(c.KernelSize, c.KernelSize),
             ["strides"] = Pair(c.StrideY, c.StrideX),
             ["padding"] = padding,
             ["data_format"] = "channels_last",
             ["dilation_rate"] = Pair(c.Dilation, c.Dilation),
             ["activation"] = "linear",
-            ["use_bias"] = !c.BatchNormalize,
+            ["use_bias"] = !c.BatchNorm,
         };
-        var name = Name("conv", c);
+        var name = Name(node);
         var weights = new List<KerasWeight>();
         if (depthwise)
         {
             config["depth_multiplier"] = 1;
-            weights.Add(new KerasWeight($"{name}/depthwise_kernel:0", [c.Size, c.Size, x.C, 1], c, KerasWeightKind.Kernel));
+            weights.Add(new KerasWeight($"{name}/depthwise_kernel:0", [c.KernelSize, c.KernelSize, x.C, 1], c.Weights, KerasWeightKind.Kernel));
         }
         else
         {
             config["filters"] = c.Filters;
             config["groups"] = c.Groups;
-            weights.Add(new KerasWeight($"{name}/kernel:0", [c.Size, c.Size, x.C / c.Groups, c.Filters], c, KerasWeightKind.Kernel));
+            weights.Add(new KerasWeight($"{name}/kernel:0", [c.KernelSize, c.KernelSize, x.C / c.Groups, c.Filters], c.Weights, KerasWeightKind.Kernel));
         }
 
-        if (!c.BatchNormalize)
+        if (!c.BatchNorm)
         {
-            weights.Add(new KerasWeight($"{name}/bias:0", [c.Filters], c, KerasWeightKind.Biases));
+            weights.Add(new KerasWeight($"{name}/bias:0", [c.Filters], c.Weights, KerasWeightKind.Biases));
         }
 
         var output = Add(name, depthwise ? "DepthwiseConv2D" : "Conv2D", config, [input], weights);
-        if (c.BatchNormalize)
+        if (!c.BatchNorm)
         {
-            var bnName = Name("bn", c);
-
-            // normalize_cpu, src/blas.c: (x − mean)/sqrt(variance + 1e-5)·scale + bias.
-            output = Add(bnName, "BatchNormalization", new JsonObject
-            {
-                ["trainable"] = true,
-                ["dtype"] = "float32",
-                ["axis"] = -1,
-                ["momentum"] = 0.99,
-                ["epsilon"] = 1e-5,
-                ["center"] = true,
-                ["scale"] = true,
-            }, [output],
-            [
-                new KerasWeight($"{bnName}/gamma:0", [c.Filters], c, KerasWeightKind.Scales),
-                new KerasWeight($"{bnName}/beta:0", [c.Filters], c, KerasWeightKind.Biases),
-                new KerasWeight($"{bnName}/moving_mean:0", [c.Filters], c, KerasWeightKind.Mean),
-                new KerasWeight($"{bnName}/moving_variance:0", [c.Filters], c, KerasWeightKind.Variance),
-            ]);
+            return output;
         }
 
-        return Activate(c, output, c.Activation);
-    }
-
-    private string Activate(Layer layer, string input, Activation activation)
-    {
-        JsonObject Basic() => new() { ["trainable"] = true, ["dtype"] = "float32" };
-        string Named(string keras) => Add(Name(ActivationNames.Name(activation), layer), "Activation", new JsonObject { ["trainable"] = true, ["dtype"] = "float32", ["activation"] = keras }, input);
-        return activation switch
+        // normalize_cpu, src/blas.c: (x − mean)/sqrt(variance + 1e-5)·scale + bias.
+        var bnName = LayerName("bn", node);
+        return Add(bnName, "BatchNormalization", new JsonObject
         {
-            Activation.Linear => input,
-            Activation.Leaky or Activation.Revleaky => Add(Name("leaky", layer), "LeakyReLU", new JsonObject { ["trainable"] = true, ["dtype"] = "float32", ["alpha"] = 0.1 }, input),
-            Activation.Relie => Add(Name("relie", layer), "LeakyReLU", new JsonObject { ["trainable"] = true, ["dtype"] = "float32", ["alpha"] = 0.01 }, input),
-            Activation.Logistic => Named("sigmoid"),
-            Activation.Relu => Named("relu"),
-            Activation.Tanh => Named("tanh"),
-            Activation.Elu => Named("elu"),
-            Activation.Swish => Named("swish"),
-            Activation.Mish => Add(Name("mish", layer), "Mish", Basic(), input),
-            _ => throw Unsupported(layer, $"activation={ActivationNames.Name(activation)}"),
-        };
+            ["trainable"] = true,
+            ["dtype"] = "float32",
+            ["axis"] = -1,
+            ["momentum"] = 0.99,
+            ["epsilon"] = 1e-5,
+            ["center"] = true,
+            ["scale"] = true,
+        }, [output],
+        [
+            new KerasWeight($"{bnName}/gamma:0", [c.Filters], c.Weights, KerasWeightKind.Scales),
+            new KerasWeight($"{bnName}/beta:0", [c.Filters], c.Weights, KerasWeightKind.Biases),
+            new KerasWeight($"{bnName}/moving_mean:0", [c.Filters], c.Weights, KerasWeightKind.Mean),
+            new KerasWeight($"{bnName}/moving_variance:0", [c.Filters], c.Weights, KerasWeightKind.Variance),
+        ]);
     }
 
-    private string MaxPool(MaxPoolLayer m)
+    private string Named(IrNode node, string keras, string input) =>
+        Add(Name(node), "Activation", new JsonObject { ["trainable"] = true, ["dtype"] = "float32", ["activation"] = keras }, input);
+
+    private string Activate(IrNode node, Activation activation, string input) => Activations.TryGetValue(activation, out var lowering)
+        ? lowering(this, node, input)
+        : throw Unsupported(node, $"activation={ActivationNames.Name(activation)}");
+
+    private string MaxPool(IrNode node, MaxPool2d m, string input)
     {
-        var x = _shaped.InputShape(m);
-        var y = _shaped.Shapes[m.Index];
         // TensorFlow pads max pooling with -inf, as Darknet's -FLT_MAX, so "same" is exact where the split agrees.
-        var (padding, ph, pw) = KerasPadding(x, y, m.Size, m.StrideY, m.StrideX, m.Padding / 2);
-        if (padding is null)
-        {
-            throw Unsupported(m, $"maxpool padding ({ph.Top},{ph.Bottom})x({pw.Top},{pw.Bottom}) that TensorFlow's \"same\" does not produce");
-        }
-
-        return Add(Name("maxpool", m), "MaxPooling2D", new JsonObject
+        var padding = KerasPadding(_graph.ShapeOf(node.Inputs[0]), node.Shape, m.Size, m.StrideY, m.StrideX, m.Pads)
+            ?? throw Unsupported(node, $"maxpool padding ({m.Pads.Top},{m.Pads.Bottom})x({m.Pads.Left},{m.Pads.Right}) that TensorFlow's \"same\" does not produce");
+        return Add(Name(node), "MaxPooling2D", new JsonObject
         {
             ["trainable"] = true,
             ["dtype"] = "float32",
@@ -230,58 +243,6 @@ internal sealed class KerasLowering
             ["strides"] = Pair(m.StrideY, m.StrideX),
             ["padding"] = padding,
             ["data_format"] = "channels_last",
-        }, Tensor(m.Inputs[0]));
-    }
-
-    private string Slice(string name, string input, int start, int end) =>
-        Add(name, "ChannelSlice", new JsonObject { ["trainable"] = true, ["dtype"] = "float32", ["start"] = start, ["end"] = end }, input);
-
-    private string Concat(string name, params string[] inputs) =>
-        Add(name, "Concatenate", new JsonObject { ["trainable"] = true, ["dtype"] = "float32", ["axis"] = -1 }, inputs);
-
-    private string Route(RouteLayer r)
-    {
-        var parts = new List<string>();
-        for (var k = 0; k < r.Inputs.Length; k++)
-        {
-            var tensor = Tensor(r.Inputs[k]);
-            if (r.Groups > 1)
-            {
-                var c = _shaped.InputShape(r, k).C / r.Groups;
-                tensor = Slice($"{Name("route", r)}_slice{k}", tensor, r.GroupId * c, (r.GroupId + 1) * c);
-            }
-
-            parts.Add(tensor);
-        }
-
-        return parts.Count == 1 ? parts[0] : Concat(Name("route", r), [.. parts]);
-    }
-
-    private string Shortcut(ShortcutLayer s)
-    {
-        var name = Name("shortcut", s);
-        var froms = s.Inputs.Skip(1).Select((i, k) => (Tensor(i), _shaped.InputShape(s, k + 1).C)).ToList();
-        return ShortcutLowering.Lower(
-            Tensor(s.Inputs[0]), _shaped.InputShape(s, 0).C, froms,
-            (tensor, start, end, part) => Slice($"{name}_{part}", tensor, start, end),
-            (tensors, part) => Add(part.Length == 0 ? name : $"{name}_{part}", "Add", new JsonObject { ["trainable"] = true, ["dtype"] = "float32" }, [.. tensors]),
-            (a, b, part) => Concat($"{name}_{part}", a, b));
-    }
-
-    private string Upsample(UpsampleLayer u)
-    {
-        if (u.Scale != 1f)
-        {
-            throw Unsupported(u, $"scale={u.Scale}");
-        }
-
-        return Add(Name("upsample", u), "UpSampling2D", new JsonObject
-        {
-            ["trainable"] = true,
-            ["dtype"] = "float32",
-            ["size"] = Pair(u.Stride, u.Stride),
-            ["data_format"] = "channels_last",
-            ["interpolation"] = "nearest",
-        }, Tensor(u.Inputs[0]));
+        }, input);
     }
 }

@@ -170,6 +170,6 @@ public sealed class CoreMLWriterTests
         var ex = Assert.Throws<UnsupportedFeatureException>(() => new CoreMLWriter().Write(weighted, shaped, Stream.Null));
 
         Assert.Equal("odd.cfg:5:1: error: layer 0 [convolutional] uses activation=hardtan, which has no exact Core ML lowering. " +
-            "Hint: supported: linear, leaky, relu, relie, logistic, tanh, elu, selu, swish, mish.", ex.Message);
+            "Hint: supported: linear, leaky, relu, relie, logistic, tanh, elu, selu, swish, mish, revleaky.", ex.Message);
     }
 }

@@ -1,6 +1,7 @@
 using CoreML.Specification;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
+using Yolo4Convert.Ir;
 
 namespace Yolo4Convert.CoreML.Pipeline;
 
@@ -22,12 +23,12 @@ internal sealed class DecoderLowering(NeuralNetwork nn, NetOptions net)
     /// <summary>Decodes the heads into blobs named <paramref name="coordinatesName"/> and <paramref name="confidenceName"/>; returns N and C.</summary>
     public (int Boxes, int Classes) Append(IReadOnlyList<HeadDescription> heads, string coordinatesName, string confidenceName)
     {
-        var classes = heads[0].Layer.Classes;
-        if (heads.FirstOrDefault(h => h.Layer.Classes != classes) is { } other)
+        var classes = heads[0].Head.Classes;
+        if (heads.FirstOrDefault(h => h.Head.Classes != classes)?.Head is { } other)
         {
             throw new UnsupportedFeatureException(
-                $"layer {other.Layer.Index} [{other.Layer.Kind}] has classes={other.Layer.Classes} but layer {heads[0].Layer.Index} has classes={classes}; one confidence matrix needs the same classes in every head.",
-                other.Layer.Source);
+                $"layer {other.Layer} [{other.KindName}] has classes={other.Classes} but layer {heads[0].Head.Layer} has classes={classes}; one confidence matrix needs the same classes in every head.",
+                other.Source);
         }
 
         var boxes = new List<string>();
@@ -52,9 +53,10 @@ internal sealed class DecoderLowering(NeuralNetwork nn, NetOptions net)
 
     private (string Boxes, string Confidence, int Rows) Head(HeadDescription head, bool single, string coordinatesName, string confidenceName)
     {
-        var layer = head.Layer;
-        var (anchors, pixels) = Anchors(layer);
-        var a = anchors.Length / 2;
+        var layer = head.Head;
+        var anchors = layer.Anchors;
+        var pixels = layer.Kind == HeadKind.Yolo;
+        var a = layer.AnchorCount;
         var k = layer.Classes;
         var entries = k + 5;
         var (gh, gw) = (head.Shape.H, head.Shape.W);
@@ -62,10 +64,10 @@ internal sealed class DecoderLowering(NeuralNetwork nn, NetOptions net)
         if (head.Shape.C != a * entries)
         {
             throw new UnsupportedFeatureException(
-                $"layer {layer.Index} [{layer.Kind}] reads {head.Shape.C} channels; {a} anchors × (5 + {k} classes) = {a * entries} were expected.", layer.Source);
+                $"layer {layer.Layer} [{layer.KindName}] reads {head.Shape.C} channels; {a} anchors × (5 + {k} classes) = {a * entries} were expected.", layer.Source);
         }
 
-        var p = $"{layer.Index:D3}_decode_";
+        var p = $"{layer.Layer:D3}_decode_";
 
         // [A·(5+K), H, W] → [A, 5+K, H·W] (a row-major reinterpretation) → [5+K, A, H·W]: one channel per entry.
         var view = Reshape(p + "view", head.OutputName, a, entries, cells);
@@ -75,14 +77,14 @@ internal sealed class DecoderLowering(NeuralNetwork nn, NetOptions net)
         var obj = Slice(p + "obj", entriesFirst, 4, 5);
         var cls = Slice(p + "cls", entriesFirst, 5, entries);
 
-        var (logistic, scaleXY, newCoords) = layer switch
+        if (layer.Kind == HeadKind.Region && !layer.Softmax)
         {
-            YoloLayer y => (!y.NewCoords, y.ScaleXY, y.NewCoords),
-            RegionLayer r when r.Softmax => (true, 1f, false),
-            _ => throw new UnsupportedFeatureException(
-                $"layer {layer.Index} [region] has softmax=0; the decoder follows yolov2's region head, which applies softmax to the classes.",
-                layer.Source, "set softmax=1 as yolov2 does, or convert without --nms."),
-        };
+            throw new UnsupportedFeatureException(
+                $"layer {layer.Layer} [region] has softmax=0; the decoder follows yolov2's region head, which applies softmax to the classes.",
+                layer.Source, "set softmax=1 as yolov2 does, or convert without --nms.");
+        }
+
+        var (logistic, scaleXY, newCoords) = (!layer.NewCoords, layer.ScaleXY, layer.NewCoords);
 
         // Centres: x = σ(tx)·(s/W) + (col − (s−1)/2)/W, y likewise with rows and H.
         var xyIn = logistic ? Sigmoid(p + "sig_xy", txy) : txy;
@@ -121,7 +123,7 @@ internal sealed class DecoderLowering(NeuralNetwork nn, NetOptions net)
         // Confidence = objectness × class probability, objectness tiled to K channels (rank-5 multiply does not
         // broadcast a [1,A,P] blob reliably).
         var objectness = logistic ? Sigmoid(p + "sig_obj", obj) : obj;
-        var probability = layer is RegionLayer ? Add(p + "softmax", [cls], new NeuralNetworkLayer { Softmax = new SoftmaxLayerParams() })
+        var probability = layer.Kind == HeadKind.Region ? Add(p + "softmax", [cls], new NeuralNetworkLayer { Softmax = new SoftmaxLayerParams() })
             : logistic ? Sigmoid(p + "sig_cls", cls) : cls;
         var tiled = k == 1 ? objectness : Add(p + "obj_tile", Enumerable.Repeat(objectness, k), new NeuralNetworkLayer { Concat = new ConcatLayerParams() });
         var confidence = Add(p + "conf", [probability, tiled], new NeuralNetworkLayer { Multiply = new MultiplyLayerParams() });
@@ -132,14 +134,6 @@ internal sealed class DecoderLowering(NeuralNetwork nn, NetOptions net)
         var confRows = Reshape(p + "conf_rows", Permute(p + "conf_t", confidence, 0, 3, 2, 1), rows, k, 1, single ? confidenceName : null);
         return (boxRows, confRows, rows);
     }
-
-    /// <summary>The head's anchor pairs and whether they are in pixels (yolo) or grid cells (region).</summary>
-    internal static (float[] Anchors, bool Pixels) Anchors(HeadLayer layer) => layer switch
-    {
-        YoloLayer y => ([.. y.Mask.SelectMany(m => new[] { y.Anchors[2 * m], y.Anchors[(2 * m) + 1] })], true),
-        RegionLayer r => ([.. r.Anchors.Take(2 * r.Num)], false),
-        _ => throw new InvalidOperationException($"unknown head kind {layer.Kind}"),
-    };
 
     private string Add(string name, IEnumerable<string> inputs, NeuralNetworkLayer layer, string? output = null)
     {

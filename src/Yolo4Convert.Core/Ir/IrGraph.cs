@@ -1,0 +1,61 @@
+using System.Collections.Immutable;
+using Yolo4Convert.Diagnostics;
+using Yolo4Convert.Graph;
+
+namespace Yolo4Convert.Ir;
+
+/// <summary>
+/// Where a node comes from: the Darknet layer (index, section kind, cfg location), the node's role in that layer's
+/// lowering (e.g. "conv", "leaky", "route", "shortcut") and, for the helper nodes of a role, a part
+/// ("slice0", "from1", …). Targets build their layer names from it.
+/// </summary>
+public sealed record NodeOrigin(int Layer, string Kind, SourceLocation Source, string Role, string? Part = null);
+
+/// <summary>One op applied to earlier nodes' outputs (<see cref="IrGraph.Input"/> is the network input).</summary>
+public sealed record IrNode(int Id, IrOp Op, ImmutableArray<int> Inputs, TensorShape Shape, NodeOrigin Origin);
+
+/// <summary>The kind of a detection head, as Darknet names its section.</summary>
+public enum HeadKind
+{
+    /// <summary>[yolo]: anchors in pixels, logistic x/y, optional scale_x_y and new_coords.</summary>
+    Yolo,
+
+    /// <summary>[region] (yolov2): anchors in grid cells, optional softmax over the classes.</summary>
+    Region,
+}
+
+/// <summary>
+/// A detection head: the value that is the raw head tensor (A·(5+K) × H × W), and everything needed to decode it, in
+/// target-neutral form: <see cref="Anchors"/> are this head's own width,height pairs (pixels for [yolo], grid cells for
+/// [region]). <see cref="Layer"/> is the head's Darknet layer index, <see cref="InputLayer"/> that of the layer it reads.
+/// </summary>
+public sealed record IrHead(
+    int Value, TensorShape Shape, int Stride, HeadKind Kind, int Layer, int InputLayer, SourceLocation Source, int Classes,
+    ImmutableArray<float> Anchors, ImmutableArray<int> Mask, float ScaleXY, bool NewCoords, bool Softmax)
+{
+    /// <summary>The section name Darknet uses ("yolo" or "region").</summary>
+    public string KindName => Kind == HeadKind.Yolo ? "yolo" : "region";
+
+    /// <summary>Anchor boxes of this head.</summary>
+    public int AnchorCount => Anchors.Length / 2;
+}
+
+/// <summary>
+/// The network as a graph of target-neutral ops in a topological order (Darknet's layer order), its input and its
+/// detection heads. Built once from the Darknet layer graph by <see cref="DarknetLowering"/>; every target lowers it
+/// with its own op table.
+/// </summary>
+public sealed record IrGraph(string SourceName, NetOptions Net, ImmutableArray<IrNode> Nodes, ImmutableArray<IrHead> Heads)
+{
+    /// <summary>The id that stands for the network input in <see cref="IrNode.Inputs"/>.</summary>
+    public const int Input = -1;
+
+    /// <summary>The network input's shape (C×H×W).</summary>
+    public TensorShape InputShape => new(Net.Channels, Net.Height, Net.Width);
+
+    /// <summary>The shape of a value: a node's output, or the network input.</summary>
+    public TensorShape ShapeOf(int value) => value == Input ? InputShape : Nodes[value].Shape;
+
+    /// <summary>The convolutions, in order: each one reads its weights from the .weights file.</summary>
+    public IEnumerable<Conv2d> Convolutions => Nodes.Select(n => n.Op).OfType<Conv2d>();
+}
