@@ -1,4 +1,3 @@
-using System.Globalization;
 using CoreML.Specification;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;

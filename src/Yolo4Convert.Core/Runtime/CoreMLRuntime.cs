@@ -86,7 +86,7 @@ public sealed class CoreMLRuntime
 
         StoredWeights = WeightDecoder.Coarsest(_network.Layers.Where(l => l.LayerCase == NeuralNetworkLayer.LayerOneofCase.Convolution)
             .Select(kernels.FormatOf));
-        _halfKernels = new(() => _kernels.ToDictionary<KeyValuePair<NeuralNetworkLayer, ConvKernel>, NeuralNetworkLayer, ConvKernel>(k => k.Key, k => k.Value.Map(Half), ReferenceEqualityComparer.Instance));
+        _halfKernels = new(() => new(_kernels.Select(k => KeyValuePair.Create(k.Key, k.Value.Map(Half))), ReferenceEqualityComparer.Instance));
         BlobShapes = CoreMLModelValidator.Validate(_network, Info, fileName);
         _ops = [.. _network.Layers.Select(RuntimeOps.Of)];
         _liveness = LivenessPlan.For(_network.Layers, Info.Outputs.Select(o => o.Name));
