@@ -5,6 +5,7 @@ using Yolo4Convert.CoreML.Precision;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Numerics;
+using Yolo4Convert.Runtime.Ops;
 
 namespace Yolo4Convert.Runtime;
 
@@ -19,9 +20,10 @@ public sealed class CoreMLRuntime
     private readonly NeuralNetwork _network;
     private readonly NeuralNetworkImageScaler _scaler;
     private readonly LivenessPlan _liveness;
+    private readonly IRuntimeOp[] _ops;
     private TensorPool? _pool;
-    private readonly Operations.ConvKernel?[] _kernels;
-    private readonly Lazy<Operations.ConvKernel?[]> _halfKernels;
+    private readonly Dictionary<NeuralNetworkLayer, ConvKernel> _kernels = new(ReferenceEqualityComparer.Instance);
+    private readonly Lazy<Dictionary<NeuralNetworkLayer, ConvKernel>> _halfKernels;
 
     private CoreMLRuntime(Model model, string fileName, KernelExtractor kernels)
     {
@@ -74,16 +76,19 @@ public sealed class CoreMLRuntime
             description.Metadata?.UserDefined.ToImmutableDictionary() ?? ImmutableDictionary<string, string>.Empty,
             description.Metadata?.ShortDescription ?? string.Empty);
 
-        _kernels = new Operations.ConvKernel?[_network.Layers.Count];
-        for (var i = 0; i < _network.Layers.Count; i++)
+        foreach (var layer in _network.Layers)
         {
-            _kernels[i] = kernels.KernelOf(_network.Layers[i]);
+            if (kernels.KernelOf(layer) is { } kernel)
+            {
+                _kernels[layer] = kernel;
+            }
         }
 
         StoredWeights = WeightDecoder.Coarsest(_network.Layers.Where(l => l.LayerCase == NeuralNetworkLayer.LayerOneofCase.Convolution)
             .Select(kernels.FormatOf));
-        _halfKernels = new(() => [.. _kernels.Select(k => k?.Map(Half))]);
+        _halfKernels = new(() => new(_kernels.Select(k => KeyValuePair.Create(k.Key, k.Value.Map(Half))), ReferenceEqualityComparer.Instance));
         BlobShapes = CoreMLModelValidator.Validate(_network, Info, fileName);
+        _ops = [.. _network.Layers.Select(RuntimeOps.Of)];
         _liveness = LivenessPlan.For(_network.Layers, Info.Outputs.Select(o => o.Name));
     }
 
@@ -154,21 +159,18 @@ public sealed class CoreMLRuntime
         }
 
         var half = precision == ComputePrecision.Fp16;
-        var kernels = half ? _halfKernels.Value : _kernels;
         // The buffers of the previous run are reused; a concurrent run gets a pool of its own.
         var pool = Interlocked.Exchange(ref _pool, null) ?? new TensorPool();
+        var context = new RunContext(pool, half ? _halfKernels.Value : _kernels);
         var kept = keep.ToHashSet(StringComparer.Ordinal);
         var blobs = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [Info.InputName] = RoundIf(half, Preprocess(pixels)) };
-        using (Operations.UsePool(pool))
+        for (var i = 0; i < _network.Layers.Count; i++)
         {
-            for (var i = 0; i < _network.Layers.Count; i++)
-            {
-                var layer = _network.Layers[i];
-                var inputs = layer.Input.Select(n => blobs.TryGetValue(n, out var t) ? t
-                    : throw new DarknetFormatException($"layer '{layer.Name}' reads blob '{n}', which no earlier layer produces.", null)).ToArray();
-                blobs[layer.Output[0]] = RoundIf(half, Operations.Run(layer, inputs, kernels[i]));
-                Release(blobs, _liveness.ReleaseAfter[i].Where(n => !kept.Contains(n)), pool);
-            }
+            var layer = _network.Layers[i];
+            var inputs = layer.Input.Select(n => blobs.TryGetValue(n, out var t) ? t
+                : throw new DarknetFormatException($"layer '{layer.Name}' reads blob '{n}', which no earlier layer produces.", null)).ToArray();
+            blobs[layer.Output[0]] = RoundIf(half, _ops[i].Run(layer, inputs, context));
+            Release(blobs, _liveness.ReleaseAfter[i].Where(n => !kept.Contains(n)), pool);
         }
 
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);

@@ -1,4 +1,5 @@
 using CoreML.Specification;
+using Yolo4Convert.Runtime.Ops;
 
 namespace Yolo4Convert.Runtime;
 
@@ -8,14 +9,14 @@ namespace Yolo4Convert.Runtime;
 /// </summary>
 internal sealed class KernelExtractor
 {
-    private readonly Dictionary<NeuralNetworkLayer, Operations.ConvKernel> _taken = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<NeuralNetworkLayer, ConvKernel> _taken = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<NeuralNetworkLayer, string> _formats = new(ReferenceEqualityComparer.Instance);
     private long _dropped;
 
     /// <summary>Called for each layer as it is read: takes the weights of a convolution the runtime can run.</summary>
     public void Take(NeuralNetworkLayer layer)
     {
-        if (layer.LayerCase == NeuralNetworkLayer.LayerOneofCase.Convolution && Operations.CanRun(layer))
+        if (layer.LayerCase == NeuralNetworkLayer.LayerOneofCase.Convolution && RuntimeOps.CanRun(layer))
         {
             _taken[layer] = Extract(layer);
         }
@@ -26,23 +27,23 @@ internal sealed class KernelExtractor
         _formats.TryGetValue(layer, out var format) ? format : WeightDecoder.FormatOf(layer.Convolution.Weights);
 
     /// <summary>Checks a layer of the loaded model and returns its kernel (null for layers without weights).</summary>
-    public Operations.ConvKernel? KernelOf(NeuralNetworkLayer layer)
+    public ConvKernel? KernelOf(NeuralNetworkLayer layer)
     {
         if (_taken.Remove(layer, out var kernel))
         {
             return kernel;
         }
 
-        Operations.Check(layer);
+        RuntimeOps.Check(layer);
         return layer.LayerCase == NeuralNetworkLayer.LayerOneofCase.Convolution ? Extract(layer) : null;
     }
 
-    private Operations.ConvKernel Extract(NeuralNetworkLayer layer)
+    private ConvKernel Extract(NeuralNetworkLayer layer)
     {
         var p = layer.Convolution;
         _formats[layer] = WeightDecoder.FormatOf(p.Weights);
         _dropped += p.Weights.CalculateSize() / 4;
-        var kernel = Operations.ConvKernel.Take(p);
+        var kernel = ConvKernel.Take(p);
 
         // The dropped arrays are garbage the collector would only find much later; collecting every 64 MB keeps
         // the load's peak near one copy of the weights.
