@@ -30,10 +30,22 @@ public class Yolo4ConvertException : Exception
     }
 }
 
-/// <summary>Malformed or inconsistent input: a cfg that Darknet would reject, weights that do not match the cfg.</summary>
+/// <summary>A Darknet input that is malformed or inconsistent: a cfg that Darknet would reject, weights that do not match the cfg.</summary>
 public sealed class DarknetFormatException(string message, SourceLocation? location = null, string? hint = null)
     : Yolo4ConvertException(message, location, hint);
 
 /// <summary>Valid input that a target (Core ML, Keras, the runtime) cannot express exactly.</summary>
 public sealed class UnsupportedFeatureException(string message, SourceLocation? location = null, string? hint = null)
+    : Yolo4ConvertException(message, location, hint);
+
+/// <summary>A model file yolo4convert reads (.mlmodel, .mlpackage, .h5) that is damaged or not one it can read, its metadata included.</summary>
+public sealed class ModelFormatException(string message, SourceLocation? location = null, string? hint = null)
+    : Yolo4ConvertException(message, location, hint);
+
+/// <summary>An image that cannot be decoded or is out of bounds.</summary>
+public sealed class ImageFormatException(string message, SourceLocation? location = null, string? hint = null)
+    : Yolo4ConvertException(message, location, hint);
+
+/// <summary>A class names file that does not fit the model.</summary>
+public sealed class NamesFormatException(string message, SourceLocation? location = null, string? hint = null)
     : Yolo4ConvertException(message, location, hint);
