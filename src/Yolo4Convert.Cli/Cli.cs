@@ -11,11 +11,13 @@ internal static class Cli
         Convert a Darknet YOLO model (cfg + weights) to an exact Core ML model.
 
         Examples:
+          yolo4convert yolov4.cfg yolov4.weights yolov4.mlmodel --nms --names coco.names --precision fp16   (for an iOS app: Vision-ready)
           yolo4convert yolov4.cfg yolov4.weights yolov4.mlmodel
           yolo4convert yolov4.cfg yolov4.weights yolov4.mlmodel --mish native --names coco.names
           yolo4convert yolov4.cfg yolov4.weights yolov4.mlmodel --input-name input1 --output-names output1,output2,output3
           yolo4convert yolov4.cfg yolov4.weights yolov4.h5
           yolo4convert inspect yolov4.cfg yolov4.weights
+          yolo4convert inspect yolov4.mlmodel
           yolo4convert detect yolov4.mlmodel dog.jpg --names coco.names --out boxes.png
           yolo4convert verify yolov4.cfg yolov4.weights yolov4.mlmodel --image dog.jpg
           yolo4convert help verify
