@@ -122,8 +122,8 @@ public sealed class PackageCommandTests
     }
 
     [Theory]
-    [InlineData("demo.mlmodel", new[] { "--target", "iOS16" }, "error: --target iOS16 chooses the OS of an ML Program; OUTPUT must be a .mlpackage.")]
-    [InlineData("demo.mlpackage", new[] { "--target", "iOS14" }, "error: --target 'iOS14' is not a target; expected iOS15, iOS16, iOS17 or iOS18 (or macOS12...macOS15).")]
+    [InlineData("demo.mlmodel", new[] { "--target", "iOS16" }, "error: --target iOS16 chooses the OS of an ML Program; OUTPUT must be a .mlpackage. See 'yolo4convert --help'.")]
+    [InlineData("demo.mlpackage", new[] { "--target", "iOS14" }, "error: --target 'iOS14' is not a target; expected iOS15, iOS16, iOS17 or iOS18 (or macOS12...macOS15). See 'yolo4convert --help'.")]
     public void Convert_BadTarget_IsAUsageError(string output, string[] args, string expected)
     {
         var folder = Folder();
