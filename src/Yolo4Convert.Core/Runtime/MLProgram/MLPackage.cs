@@ -31,7 +31,9 @@ internal sealed record MLPackage(string Directory, string ModelPath)
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(File.ReadAllBytes(manifest));
+            var bytes = File.ReadAllBytes(manifest);
+            var bom = bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0;
+            document = JsonDocument.Parse(bytes.AsMemory(bom));
         }
         catch (JsonException ex)
         {
