@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Yolo4Convert.CoreML;
+using Yolo4Convert.CoreML.MLProgram;
 using Yolo4Convert.CoreML.Pipeline;
 using Yolo4Convert.Darknet;
 using Yolo4Convert.Diagnostics;
@@ -29,7 +30,7 @@ internal static class ConvertCommand
         var weights = new Argument<FileInfo>("WEIGHTS") { Description = "Darknet .weights file that belongs to the cfg." };
         var output = new Argument<FileInfo>("OUTPUT")
         {
-            Description = "Model to write: .mlmodel (Core ML) or .h5 (Keras 2 full-model HDF5). Written atomically; an existing file is replaced only on success.",
+            Description = "Model to write: .mlmodel (Core ML NeuralNetwork), .mlpackage (Core ML ML Program, iOS 15+; a folder) or .h5 (Keras 2 full-model HDF5). Written atomically; an existing file or package is replaced only on success.",
         };
         var keras = new Option<FileInfo?>("--keras") { Description = "Also write the Keras .h5 intermediate form to this file.", HelpName = "FILE.h5" };
         var mish = MishChoice.Option();
@@ -48,12 +49,17 @@ internal static class ConvertCommand
         var json = CommonOptions.JsonOutput();
         var nmsOptions = new NmsCommandOptions();
         var strict = WarningOutput.Strict();
+        var target = new Option<string?>("--target")
+        {
+            Description = "The OS an .mlpackage is written for: iOS15, iOS16, iOS17 or iOS18 (or macOS12...macOS15). Default: the lowest that can express the model (iOS15: spec 6, opset CoreML5).",
+            HelpName = "iOS15",
+        };
         foreach (var a in new Argument[] { cfg, weights, output })
         {
             root.Arguments.Add(a);
         }
 
-        foreach (var o in new Option[] { keras, mish, names, inputName, outputNames, size, author, license, description, json, strict }.Concat(nmsOptions.All).Concat(precision.All))
+        foreach (var o in new Option[] { keras, mish, names, inputName, outputNames, size, author, license, description, json, strict, target }.Concat(nmsOptions.All).Concat(precision.All))
         {
             root.Options.Add(o);
         }
@@ -62,12 +68,23 @@ internal static class ConvertCommand
         {
             var watch = Stopwatch.StartNew();
             var outputFile = parse.GetRequiredValue(output);
-            InputFiles.RefuseFolder("OUTPUT", outputFile.ToString(), "model.mlmodel");
-            var kerasOnly = outputFile.Extension.Equals(".h5", StringComparison.OrdinalIgnoreCase);
-            if (!kerasOnly && !outputFile.Extension.Equals(".mlmodel", StringComparison.OrdinalIgnoreCase))
+            var package = OutputTransaction.IsPackage(outputFile.ToString());
+            if (package)
             {
-                throw new UsageException($"OUTPUT '{outputFile.Name}' should end in .mlmodel (Core ML) or .h5 (Keras).");
+                outputFile = new FileInfo(outputFile.ToString().TrimEnd('/', '\\'));
             }
+            else
+            {
+                InputFiles.RefuseFolder("OUTPUT", outputFile.ToString(), "model.mlmodel");
+            }
+
+            var kerasOnly = outputFile.Extension.Equals(".h5", StringComparison.OrdinalIgnoreCase);
+            if (!kerasOnly && !package && !outputFile.Extension.Equals(".mlmodel", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new UsageException($"OUTPUT '{outputFile.Name}' should end in .mlmodel (Core ML NeuralNetwork), .mlpackage (Core ML ML Program) or .h5 (Keras).");
+            }
+
+            var pinned = PackageOptions.Target(parse.GetValue(target), package);
 
             precision.CheckApplies(parse, kerasOnly);
             if (kerasOnly && parse.GetValue(keras) is not null)
@@ -87,6 +104,12 @@ internal static class ConvertCommand
             }
 
             var nms = nmsOptions.Read(parse, kerasOnly);
+            if (package && nms is not null)
+            {
+                throw new UnsupportedFeatureException("--nms is not available for .mlpackage output yet.", null,
+                    "write a .mlmodel for the Vision-ready pipeline, or leave out --nms for the raw heads.");
+            }
+
             var (width, height) = CommonOptions.ParseSize(parse.GetValue(size));
             var cfgFile = parse.GetRequiredValue(cfg);
             var weightsFile = parse.GetRequiredValue(weights);
@@ -109,7 +132,7 @@ internal static class ConvertCommand
                 Author = parse.GetValue(author) ?? defaults.Author,
                 License = parse.GetValue(license) ?? defaults.License,
                 Description = parse.GetValue(description),
-                Mish = MishChoice.Resolve(parse.GetValue(mish), nms is not null),
+                Mish = package ? PackageOptions.Mish(parse.GetValue(mish)) : MishChoice.Resolve(parse.GetValue(mish), nms is not null),
                 InputName = parse.GetRequiredValue(inputName),
                 OutputNames = parse.GetValue(outputNames)?.Split(',', StringSplitOptions.TrimEntries),
                 ClassNames = namesFile is null ? null : ClassNames.Read(namesFile, shaped.Network.Heads.Select(h => h.Classes).DefaultIfEmpty(0).Max(), "the cfg's heads"),
@@ -120,7 +143,7 @@ internal static class ConvertCommand
                     ["source.weights.version"] = $"{weighted.Header.Major}.{weighted.Header.Minor}.{weighted.Header.Revision}",
                     ["source.weights.seen"] = weighted.Header.Seen.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 },
-            });
+            }, package);
             var mishLayers = MishChoice.Count(shaped.Network);
             WarningOutput.Read(parse, warnings, () =>
             {
@@ -130,15 +153,22 @@ internal static class ConvertCommand
             CoreMLWriter writer;
             IReadOnlyList<HeadDescription> heads;
             PipelineWriter? pipelineWriter;
+            MLProgramWriter? programWriter;
             try
             {
                 writer = new CoreMLWriter(options);
+                programWriter = package ? new MLProgramWriter(options, pinned) : null;
                 heads = writer.DescribeHeads(shaped);
                 pipelineWriter = nms is null ? null : new PipelineWriter(options, nms);
             }
             catch (ArgumentException ex)
             {
                 throw new UsageException(ex.Message.Split(" (Parameter", 2)[0] + ".");
+            }
+
+            if (programWriter is not null)
+            {
+                return PackageOptions.Convert(parse, stdout, parse.GetValue(json), outputs, progress, programWriter, (shaped, weighted), (outputFile, kerasFile), options, mishLayers, warnings, watch);
             }
 
             var (kerasResult, pipeline, result) = WarningOutput.Read(parse, warnings, () =>

@@ -7,6 +7,8 @@ namespace Yolo4Convert.Cli;
 /// only once everything succeeded. Disposing an uncommitted transaction, a failure, or SIGINT/SIGTERM
 /// (<see cref="TempFiles"/>) removes the temporaries, so a run never leaves a partial file nor damages an existing one.
 /// The first write into a folder also removes the temporaries a killed run left there (<see cref="StaleTemporaries"/>).
+/// An output named *.mlpackage is a folder (<see cref="WritePackage{T}"/>) with the same guarantees: written to a
+/// temporary sibling folder, and an existing package replaced only at the commit.
 /// </summary>
 internal sealed class OutputTransaction : IDisposable
 {
@@ -42,9 +44,16 @@ internal sealed class OutputTransaction : IDisposable
                 throw new DirectoryNotFoundException($"the folder of {role} '{path}' does not exist ({Path.GetDirectoryName(full)}).");
             }
 
-            if (Directory.Exists(full))
+            if (Directory.Exists(full) && !IsPackage(full))
             {
                 throw new UsageException($"{role} '{path}' is a folder; expected a file name.", suggestHelp: false);
+            }
+
+            if (IsPackage(full) && Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any() && !File.Exists(Path.Combine(full, "Manifest.json")))
+            {
+                throw new UsageException(
+                    $"{role} '{path}' is a folder that is not a Core ML package (no Manifest.json); replacing it would delete its contents. Hint: choose another output path.",
+                    suggestHelp: false);
             }
 
             foreach (var input in ins)
@@ -81,6 +90,72 @@ internal sealed class OutputTransaction : IDisposable
     public T Write<T>(string path, Func<Stream, T> write)
     {
         ArgumentNullException.ThrowIfNull(write);
+        var (folder, full) = Prepare(path);
+        var (temp, stream) = TempFiles.Create(folder);
+        _written.Add((temp, full));
+        T result;
+        using (stream)
+        {
+            result = write(stream);
+            stream.Flush(flushToDisk: false);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Writes one declared package (a folder) into a temporary sibling folder: <paramref name="write"/> gets a function
+    /// that creates a file at a "/"-separated path inside the package (making its folders). The real path changes only
+    /// at <see cref="Commit"/>.
+    /// </summary>
+    public T WritePackage<T>(string path, Func<Func<string, Stream>, T> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        var (folder, full) = Prepare(path);
+        var temp = TempFiles.CreateDirectory(folder);
+        _written.Add((temp, full));
+        var streams = new List<FileStream>();
+        try
+        {
+            return write(relative =>
+            {
+                var file = Path.GetFullPath(Path.Combine(temp, relative));
+                if (!file.StartsWith(temp + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                {
+                    throw new InvalidOperationException($"'{relative}' is outside the package");
+                }
+
+                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+                var stream = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+                streams.Add(stream);
+                return stream;
+            });
+        }
+        finally
+        {
+            foreach (var stream in streams)
+            {
+                stream.Dispose();
+            }
+        }
+    }
+
+    /// <summary>True when <paramref name="path"/> names a Core ML package, an output that is a folder.</summary>
+    public static bool IsPackage(string path) => path.TrimEnd('/', '\\').EndsWith(".mlpackage", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The size of a written, not yet committed output (its temporary's length, or the sum of a package's files).</summary>
+    public long WrittenLength(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var (temp, _) = _written.LastOrDefault(w => w.Target == full);
+        return temp is null ? throw new InvalidOperationException($"output '{path}' was not written in this transaction.")
+            : Directory.Exists(temp) ? new DirectoryInfo(temp).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length)
+            : new FileInfo(temp).Length;
+    }
+
+    // Checks that the output was declared, and sweeps its folder's stale temporaries once.
+    private (string Folder, string Full) Prepare(string path)
+    {
         ObjectDisposedException.ThrowIf(_done, this);
         var full = Path.GetFullPath(path);
         if (!_declared.ContainsKey(full))
@@ -94,24 +169,7 @@ internal sealed class OutputTransaction : IDisposable
             _notes?.WriteLine(StaleTemporaries.Describe(removed));
         }
 
-        var (temp, stream) = TempFiles.Create(folder);
-        _written.Add((temp, full));
-        T result;
-        using (stream)
-        {
-            result = write(stream);
-            stream.Flush(flushToDisk: false);
-        }
-
-        return result;
-    }
-
-    /// <summary>The size of a written, not yet committed output (its temporary's length).</summary>
-    public long WrittenLength(string path)
-    {
-        var full = Path.GetFullPath(path);
-        var (temp, _) = _written.LastOrDefault(w => w.Target == full);
-        return temp is null ? throw new InvalidOperationException($"output '{path}' was not written in this transaction.") : new FileInfo(temp).Length;
+        return (folder, full);
     }
 
     /// <summary>Renames every temporary onto its output, in the order they were written.</summary>

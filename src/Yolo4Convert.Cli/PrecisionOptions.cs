@@ -6,10 +6,10 @@ namespace Yolo4Convert.Cli;
 /// <summary>The convert options that choose how weights are stored: --precision and --quantize.</summary>
 internal sealed class PrecisionOptions
 {
-    public Option<string> Precision { get; } = new("--precision")
+    public Option<string?> Precision { get; } = new("--precision")
     {
-        Description = "Float format of the stored weights: 'fp32' (default) or 'fp16' (half the size, spec 2 / iOS 11.2; what the GPU and the Neural Engine compute in anyway).",
-        DefaultValueFactory = _ => "fp32",
+        Description = "Float format of the stored weights: 'fp32' or 'fp16' (half the size). For .mlmodel the default is fp32 (fp16 needs spec 2 / iOS 11.2); "
+            + "for .mlpackage the default is fp16, which also types the program in fp16 (inputs and outputs stay fp32), and fp32 gives an exact fp32 program.",
     };
 
     public Option<string> Quantize { get; } = new("--quantize")
@@ -29,16 +29,16 @@ internal sealed class PrecisionOptions
     /// <summary>The options only shape Core ML weights: asking for them with a Keras-only output is a mistake.</summary>
     public void CheckApplies(ParseResult parse, bool kerasOnly)
     {
-        if (kerasOnly && (parse.GetValue(Precision) != "fp32" || parse.GetValue(Quantize) != "none"))
+        if (kerasOnly && (parse.GetValue(Precision) is not (null or "fp32") || parse.GetValue(Quantize) != "none"))
         {
             throw new UsageException("--precision and --quantize shape the .mlmodel's weights; the .h5 output keeps float32 weights.");
         }
     }
 
     /// <summary>Applies the parsed choice to writer options.</summary>
-    public CoreMLWriterOptions Apply(ParseResult parse, CoreMLWriterOptions options) => options with
+    public CoreMLWriterOptions Apply(ParseResult parse, CoreMLWriterOptions options, bool package = false) => options with
     {
-        Precision = parse.GetValue(Precision) == "fp16" ? WeightPrecision.Fp16 : WeightPrecision.Fp32,
+        Precision = (parse.GetValue(Precision) ?? (package ? "fp16" : "fp32")) == "fp16" ? WeightPrecision.Fp16 : WeightPrecision.Fp32,
         Quantization = parse.GetValue(Quantize) switch
         {
             "linear8" => WeightQuantization.Linear8,

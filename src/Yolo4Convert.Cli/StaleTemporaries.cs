@@ -19,7 +19,7 @@ internal static partial class StaleTemporaries
         IEnumerable<string> files;
         try
         {
-            files = Directory.EnumerateFiles(folder, ".y4c-*.tmp");
+            files = Directory.EnumerateFileSystemEntries(folder, ".y4c-*.tmp");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -40,7 +40,7 @@ internal static partial class StaleTemporaries
                 continue;
             }
 
-            if (TryRemove(path) is { } bytes)
+            if ((Directory.Exists(path) ? TryRemoveFolder(path) : TryRemove(path)) is { } bytes)
             {
                 removed.Add((name, bytes));
             }
@@ -102,6 +102,21 @@ internal static partial class StaleTemporaries
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
             return stream.Length;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    // A temporary package folder of a dead process: nothing holds it any more; returns the bytes of its files.
+    private static long? TryRemoveFolder(string path)
+    {
+        try
+        {
+            var bytes = new DirectoryInfo(path).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+            Directory.Delete(path, recursive: true);
+            return bytes;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

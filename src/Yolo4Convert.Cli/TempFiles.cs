@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace Yolo4Convert.Cli;
 
 /// <summary>
-/// The temporary files of this process. Names are short (<c>.y4c-PID-N.tmp</c>, under 32 bytes) so any legal output
+/// The temporary files and folders (packages) of this process. Names are short (<c>.y4c-PID-N.tmp</c>, under 32 bytes) so any legal output
 /// name works, whatever its length. On SIGINT or SIGTERM every live temporary is removed and the process exits with
 /// the conventional 128 + signal number (130, 143); a commit in progress finishes first, and none starts afterwards.
 /// </summary>
@@ -43,8 +43,7 @@ internal static class TempFiles
     {
         while (true)
         {
-            var name = string.Create(CultureInfo.InvariantCulture, $".y4c-{Environment.ProcessId}-{Interlocked.Increment(ref _counter)}.tmp");
-            var path = Path.Combine(folder, name);
+            var path = Path.Combine(folder, NextName());
             lock (Gate)
             {
                 WaitIfAborting();
@@ -62,6 +61,27 @@ internal static class TempFiles
         }
     }
 
+    /// <summary>Creates a new, empty temporary folder in <paramref name="folder"/> (for an output that is a folder, such as a package).</summary>
+    public static string CreateDirectory(string folder)
+    {
+        lock (Gate)
+        {
+            WaitIfAborting();
+            while (true)
+            {
+                var path = Path.Combine(folder, NextName());
+                if (File.Exists(path) || Directory.Exists(path))
+                {
+                    continue; // a leftover of an earlier process with the same id: take the next number.
+                }
+
+                Directory.CreateDirectory(path);
+                Live.Add(path);
+                return path;
+            }
+        }
+    }
+
     /// <summary>Renames each temporary onto its target; the signal handler waits until all are done.</summary>
     public static void Commit(IReadOnlyList<(string Temp, string Target)> files)
     {
@@ -70,7 +90,15 @@ internal static class TempFiles
             WaitIfAborting();
             foreach (var (temp, target) in files)
             {
-                File.Move(temp, target, overwrite: true);
+                if (Directory.Exists(temp))
+                {
+                    CommitDirectory(temp, target);
+                }
+                else
+                {
+                    File.Move(temp, target, overwrite: true);
+                }
+
                 Live.Remove(temp);
             }
         }
@@ -85,6 +113,56 @@ internal static class TempFiles
             Live.Remove(path);
         }
     }
+
+    // A folder cannot be renamed over an existing one: the old output is renamed aside (a temporary name, so a kill
+    // in between leaves it to the stale-temporary sweep, never half a package), the new one renamed in, and the old
+    // one deleted. If the second rename fails the old output is put back.
+    private static void CommitDirectory(string temp, string target)
+    {
+        var exists = Directory.Exists(target) || File.Exists(target);
+        if (!exists)
+        {
+            Directory.Move(temp, target);
+            return;
+        }
+
+        var aside = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(target))!, NextName());
+        var wasFolder = Directory.Exists(target) && new DirectoryInfo(target).LinkTarget is null;
+        if (wasFolder)
+        {
+            Directory.Move(target, aside);
+        }
+        else
+        {
+            File.Move(target, aside);
+        }
+
+        Live.Add(aside);
+        try
+        {
+            Directory.Move(temp, target);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            if (wasFolder)
+            {
+                Directory.Move(aside, target);
+            }
+            else
+            {
+                File.Move(aside, target);
+            }
+
+            Live.Remove(aside);
+            throw;
+        }
+
+        TryDelete(aside);
+        Live.Remove(aside);
+    }
+
+    private static string NextName() =>
+        string.Create(CultureInfo.InvariantCulture, $".y4c-{Environment.ProcessId}-{Interlocked.Increment(ref _counter)}.tmp");
 
     private static void Abort(PosixSignalContext context, string name, int exitCode)
     {
@@ -122,7 +200,14 @@ internal static class TempFiles
     {
         try
         {
-            File.Delete(path);
+            if (Directory.Exists(path) && new DirectoryInfo(path).LinkTarget is null)
+            {
+                Directory.Delete(path, recursive: true);
+            }
+            else
+            {
+                File.Delete(path);
+            }
         }
         catch (IOException)
         {

@@ -61,6 +61,24 @@ public sealed class StaleTemporariesTests
     }
 
     [Fact]
+    public void Sweep_DeadProcessesTemporaryPackageFolder_IsRemovedWhole_ALiveOnesIsKept()
+    {
+        var folder = Fixtures.TempFolder();
+        var dead = Path.Combine(folder, Temp(DeadPid(), 4));
+        Directory.CreateDirectory(Path.Combine(dead, "Data", "com.apple.CoreML"));
+        Make(dead, "Manifest.json", 100);
+        Make(Path.Combine(dead, "Data", "com.apple.CoreML"), "model.mlmodel", 2000);
+        var live = Path.Combine(folder, Temp(Environment.ProcessId, 9));
+        Directory.CreateDirectory(live);
+
+        var removed = StaleTemporaries.Sweep(folder);
+
+        Assert.Equal([(Temp(DeadPid(), 4), 2100L)], removed);
+        Assert.False(Directory.Exists(dead));
+        Assert.True(Directory.Exists(live));
+    }
+
+    [Fact]
     public void Sweep_TemporaryStillOpenByItsWriter_IsKept()
     {
         // A writer in another PID namespace shows a PID that does not exist here; its exclusive handle keeps the file.

@@ -58,7 +58,7 @@ public sealed class CoreMLWriter
     public IReadOnlyList<HeadDescription> DescribeHeads(ShapedNetwork shaped) => DescribeHeads(Lower(shaped));
 
     // A detector's graph: a network without a head would give a model without outputs.
-    private static IrGraph Lower(ShapedNetwork shaped)
+    internal static IrGraph Lower(ShapedNetwork shaped)
     {
         ArgumentNullException.ThrowIfNull(shaped);
         if (!shaped.Network.Heads.Any())
@@ -134,12 +134,7 @@ public sealed class CoreMLWriter
         var graph = Lower(shaped);
         var heads = DescribeHeads(graph);
         var net = graph.Net;
-        if (net.Channels is not (1 or 3))
-        {
-            throw new UnsupportedFeatureException($"[net] has channels={net.Channels}; a Core ML image input has 1 (grayscale) or 3 (RGB) channels.",
-                shaped.Network.Layers[0].Source);
-        }
-
+        CheckChannels(shaped);
         var emitter = new NeuralNetworkLowering(graph, _options, heads);
         var nn = emitter.Emit();
         nn.Preprocessing.Add(new NeuralNetworkPreprocessing
@@ -153,30 +148,10 @@ public sealed class CoreMLWriter
         var weights = emitter.Weights.Report;
         var version = Math.Max(emitter.CustomLayers > 0 ? 2 : 1, weights.SpecificationVersion);
         var description = new ModelDescription { Metadata = Metadata(graph, heads) };
-        description.Input.Add(new FeatureDescription
-        {
-            Name = _options.InputName,
-            ShortDescription = $"{(net.Channels == 3 ? "RGB" : "grayscale")} image, {net.Width}x{net.Height}, {(net.LetterBox ? "letterboxed" : "stretched")} to this size as Darknet does",
-            Type = new FeatureType
-            {
-                ImageType = new ImageFeatureType
-                {
-                    Width = net.Width,
-                    Height = net.Height,
-                    ColorSpace = net.Channels == 3 ? ImageFeatureType.Types.ColorSpace.Rgb : ImageFeatureType.Types.ColorSpace.Grayscale,
-                },
-            },
-        });
+        description.Input.Add(InputDescription(net));
         foreach (var head in heads)
         {
-            var array = new ArrayFeatureType { DataType = ArrayFeatureType.Types.ArrayDataType.Float32 };
-            array.Shape.Add([head.Shape.C, head.Shape.H, head.Shape.W]);
-            description.Output.Add(new FeatureDescription
-            {
-                Name = head.OutputName,
-                ShortDescription = $"raw [{head.Head.KindName}] head of layer {head.Head.Layer}: {head.Shape.C}x{head.Shape.H}x{head.Shape.W} (CxHxW), stride {head.Stride}; decode with the metadata",
-                Type = new FeatureType { MultiArrayType = array },
-            });
+            description.Output.Add(OutputDescription(head, [head.Shape.C, head.Shape.H, head.Shape.W]));
         }
 
         var model = new Model { SpecificationVersion = version, Description = description, NeuralNetwork = nn };
@@ -184,7 +159,47 @@ public sealed class CoreMLWriter
             new CoreMLWriteResult(version, nn.Layers.Count, emitter.CustomLayers, heads) { Weights = weights });
     }
 
-    private Metadata Metadata(IrGraph graph, IReadOnlyList<HeadDescription> heads)
+    /// <summary>Refuses an input that a Core ML image cannot be.</summary>
+    internal static void CheckChannels(ShapedNetwork shaped)
+    {
+        if (shaped.Network.Net.Channels is not (1 or 3))
+        {
+            throw new UnsupportedFeatureException($"[net] has channels={shaped.Network.Net.Channels}; a Core ML image input has 1 (grayscale) or 3 (RGB) channels.",
+                shaped.Network.Layers[0].Source);
+        }
+    }
+
+    /// <summary>The image input's description: RGB or grayscale, the cfg's size.</summary>
+    internal FeatureDescription InputDescription(NetOptions net) => new()
+    {
+        Name = _options.InputName,
+        ShortDescription = $"{(net.Channels == 3 ? "RGB" : "grayscale")} image, {net.Width}x{net.Height}, {(net.LetterBox ? "letterboxed" : "stretched")} to this size as Darknet does",
+        Type = new FeatureType
+        {
+            ImageType = new ImageFeatureType
+            {
+                Width = net.Width,
+                Height = net.Height,
+                ColorSpace = net.Channels == 3 ? ImageFeatureType.Types.ColorSpace.Rgb : ImageFeatureType.Types.ColorSpace.Grayscale,
+            },
+        },
+    };
+
+    /// <summary>A raw head output's description: a float32 multi-array of <paramref name="shape"/>.</summary>
+    internal static FeatureDescription OutputDescription(HeadDescription head, long[] shape)
+    {
+        var array = new ArrayFeatureType { DataType = ArrayFeatureType.Types.ArrayDataType.Float32 };
+        array.Shape.Add(shape);
+        return new FeatureDescription
+        {
+            Name = head.OutputName,
+            ShortDescription = $"raw [{head.Head.KindName}] head of layer {head.Head.Layer}: {head.Shape.C}x{head.Shape.H}x{head.Shape.W} (CxHxW), stride {head.Stride}; decode with the metadata",
+            Type = new FeatureType { MultiArrayType = array },
+        };
+    }
+
+    /// <summary>The model metadata: the keys every consumer of our models decodes the heads with (shared by every Core ML format).</summary>
+    internal Metadata Metadata(IrGraph graph, IReadOnlyList<HeadDescription> heads)
     {
         var net = graph.Net;
         var classes = heads[0].Head.Classes;

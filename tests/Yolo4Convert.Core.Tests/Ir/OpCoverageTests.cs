@@ -8,11 +8,12 @@ namespace Yolo4Convert.Tests.Ir;
 /// <summary>Every target decides, for every IR op and every activation, to map it or to refuse it with a reason.</summary>
 public sealed class OpCoverageTests
 {
-    public static TheoryData<string> Targets => ["Core ML NeuralNetwork", "Keras"];
+    public static TheoryData<string> Targets => ["Core ML NeuralNetwork", "Core ML ML Program", "Keras"];
 
     private static OpCoverage Coverage(string target) => target switch
     {
         "Core ML NeuralNetwork" => NeuralNetworkLowering.Coverage,
+        "Core ML ML Program" => Yolo4Convert.CoreML.MLProgram.MLProgramLowering.Coverage,
         "Keras" => KerasLowering.Coverage,
         _ => throw new ArgumentException(target, nameof(target)),
     };

@@ -76,6 +76,32 @@ internal sealed class ConvWeightWriter(WeightEncoding encoding, double epsilon, 
         encoding.EncodeBias(layerName, bias).WriteTo(output);
     }
 
+    /// <summary>
+    /// Reads one convolution, hands its batch-norm-folded kernel to <paramref name="consume"/> a chunk at a time (with
+    /// the index of the chunk's first value) and returns the folded bias: the streaming path of formats that store
+    /// the kernel as plain floats elsewhere (the ML Program's weight.bin).
+    /// </summary>
+    public ReadOnlySpan<float> StreamFolded(ConvolutionalLayer conv, long kernelCount, Action<ReadOnlySpan<float>, long> consume)
+    {
+        var values = source.Open(conv);
+        if (values.KernelCount != kernelCount)
+        {
+            throw new InvalidOperationException($"layer {conv.Index} has {values.KernelCount} kernel values, the model was laid out for {kernelCount}");
+        }
+
+        var filters = conv.Filters;
+        if (_factors.Length < filters)
+        {
+            _factors = new double[filters];
+            _bias = new float[filters];
+        }
+
+        var bias = _bias.AsSpan(0, filters);
+        var folds = BatchNormFolding.Factors(values.Biases, values.BatchNorm, epsilon, _factors, bias);
+        ForEachChunk(values, folds, kernelCount / filters, consume);
+        return bias;
+    }
+
     // Reads the kernel chunk by chunk, folds each filter's part with its factor, and hands the folded chunk on
     // with the index of its first value.
     private void ForEachChunk(ConvValues values, bool folds, long perFilter, Action<ReadOnlySpan<float>, long> consume)

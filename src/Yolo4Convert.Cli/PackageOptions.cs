@@ -1,0 +1,106 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Yolo4Convert.CoreML;
+using Yolo4Convert.CoreML.MLProgram;
+using Yolo4Convert.Darknet;
+using Yolo4Convert.Diagnostics;
+using Yolo4Convert.Keras;
+using Yolo4Convert.Passes;
+
+namespace Yolo4Convert.Cli;
+
+/// <summary>The convert command's .mlpackage (ML Program) output: its options and its write and summary.</summary>
+internal static class PackageOptions
+{
+    /// <summary>The pinned target of --target, or null for the lowest that works; refuses --target for other formats.</summary>
+    public static MLProgramTarget? Target(string? asked, bool package)
+    {
+        if (asked is null)
+        {
+            return null;
+        }
+
+        if (!package)
+        {
+            throw new UsageException($"--target {asked} chooses the OS of an ML Program; OUTPUT must be a .mlpackage.");
+        }
+
+        return MLProgramTargets.Parse(asked)
+            ?? throw new UsageException($"--target '{asked}' is not a target; expected iOS15, iOS16, iOS17 or iOS18 (or macOS12...macOS15).");
+    }
+
+    /// <summary>How mish is lowered in a package: built-in ops only (stable by default); the custom layer does not exist there.</summary>
+    public static MishLowering Mish(string? asked) => asked switch
+    {
+        "native" => MishLowering.Native,
+        null or "stable" => MishLowering.Stable,
+        _ => throw new UsageException(
+            "--mish custom: an ML Program (.mlpackage) has no custom layers. Hint: leave out --mish for built-in ops in the half-precision-safe form, or pass --mish native.",
+            suggestHelp: false),
+    };
+
+    /// <summary>Writes the package (and the --keras file), prints the summary and commits.</summary>
+    public static int Convert(
+        ParseResult parse, TextWriter stdout, bool json, OutputTransaction outputs, ProgressLine progress, MLProgramWriter writer, (ShapedNetwork Shaped, DarknetWeightsFile Weighted) model,
+        (FileInfo Output, FileInfo? Keras) files, CoreMLWriterOptions options, int mishLayers, WarningLog warnings, Stopwatch watch)
+    {
+        var (shaped, weighted) = model;
+        var (outputFile, kerasFile) = files;
+        var (keras, result) = WarningOutput.Read(parse, warnings, () =>
+        {
+            using var shown = progress;
+            progress.Step($"writing {kerasFile?.Name ?? outputFile.Name}");
+            var keras = kerasFile is null ? null : outputs.Write(kerasFile.ToString(), stream => new KerasH5Writer().Write(shaped, weighted, stream));
+            progress.Step($"writing {outputFile.Name}");
+            var result = outputs.WritePackage(outputFile.ToString(), create => writer.Write(shaped, weighted, create));
+            return (keras, result);
+        });
+
+        var seconds = watch.Elapsed.TotalSeconds;
+        var bytes = outputs.WrittenLength(outputFile.ToString());
+        var precision = PrecisionOptions.Format(result.Precision);
+        var mish = mishLayers == 0 ? null : MishChoice.Name(options.Mish);
+        if (json)
+        {
+            stdout.WriteLine(Json.Serialize(new
+            {
+                output = outputFile.ToString(),
+                bytes,
+                darknetLayers = shaped.Network.Layers.Length,
+                mlProgram = new
+                {
+                    specificationVersion = result.SpecificationVersion,
+                    opset = result.Opset,
+                    target = result.Target.Name(),
+                    precision,
+                    operations = result.OperationCount,
+                    operationTypes = result.OperationTypes,
+                    weightFileBytes = result.WeightFileBytes,
+                    mish,
+                    input = new { name = options.InputName, width = shaped.Network.Net.Width, height = shaped.Network.Net.Height },
+                    heads = result.Heads.Select(h => new { name = h.OutputName, shape = new[] { 1, h.Shape.C, h.Shape.H, h.Shape.W }, stride = h.Stride, layer = h.Head.Layer }),
+                },
+                keras = keras is null ? null : new { file = kerasFile!.ToString(), bytes = outputs.WrittenLength(kerasFile.ToString()), layers = keras.LayerCount },
+                seconds,
+                warnings = WarningOutput.Json(warnings),
+            }));
+        }
+        else
+        {
+            if (keras is not null)
+            {
+                stdout.WriteLine($"wrote {kerasFile}: {shaped.Network.Layers.Length} Darknet layers -> {keras.LayerCount} Keras layers, {CommonOptions.Mb(outputs.WrittenLength(kerasFile!.ToString()))}, outputs {string.Join(" ", keras.Outputs)} (NHWC)");
+            }
+
+            var heads = string.Join(" ", result.Heads.Select(h => $"{h.OutputName}[1x{h.Shape.C}x{h.Shape.H}x{h.Shape.W}]"));
+            var mishText = mish is null ? string.Empty : $", mish: {mish} (built-in ops)";
+            stdout.WriteLine(
+                $"wrote {outputFile}: ML Program package, {shaped.Network.Layers.Length} Darknet layers -> {result.OperationCount} MIL ops{mishText}, " +
+                $"spec {result.SpecificationVersion} ({result.Target.Name()}+, opset {result.Opset}), {precision}, {CommonOptions.Mb(bytes)}, outputs {heads}, {CommonOptions.F(seconds, "0.00")} s");
+        }
+
+        stdout.Flush();
+        outputs.Commit();
+        return ExitCodes.Ok;
+    }
+}
