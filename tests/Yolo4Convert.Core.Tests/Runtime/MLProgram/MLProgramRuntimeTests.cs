@@ -140,7 +140,8 @@ public sealed class MLProgramRuntimeTests
         b.Op("relu", "relu", [1, 3, 2, 2], ("x", ["z"]));
         b.Op("add", "sum", [1, 3, 2, 2], ("x", ["mx"]), ("y", ["elu"]));
         b.Op("minimum", "mn", [1, 3, 2, 2], ("x", ["sp"]), ("y", ["relu"]));
-        b.Op("exp", "ex", [1, 3, 2, 2], ("x", ["mn"]));
+        b.Op("exp", "ex0", [1, 3, 2, 2], ("x", ["mn"]));
+        b.Op("identity", "ex", [1, 3, 2, 2], ("x", ["ex0"]));
         var package = b.Write(Fixtures.TempFolder(), ("sum", [1, 3, 2, 2]), ("ex", [1, 3, 2, 2]));
 
         var image = Image(3, 2, 2);

@@ -1,6 +1,6 @@
 namespace Yolo4Convert.Runtime.MLProgram.Ops;
 
-/// <summary>MIL's parameterless element-wise ops: relu, sigmoid, tanh, softplus, exp, silu.</summary>
+/// <summary>MIL's parameterless element-wise ops: relu, sigmoid, tanh, softplus, exp, silu, and identity.</summary>
 internal sealed class ActivationOp : IMilOp
 {
     private static readonly Dictionary<string, Func<float, float>> Functions = new(StringComparer.Ordinal)
@@ -11,6 +11,7 @@ internal sealed class ActivationOp : IMilOp
         ["softplus"] = v => MathF.Max(v, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(v))),
         ["exp"] = MathF.Exp,
         ["silu"] = v => v / (1f + MathF.Exp(-v)),
+        ["identity"] = v => v,
     };
 
     public IEnumerable<string> Types => Functions.Keys;
