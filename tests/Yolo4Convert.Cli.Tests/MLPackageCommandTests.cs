@@ -58,3 +58,25 @@ public sealed class MLPackageCommandTests
         Assert.DoesNotContain("directory", error.RootElement.GetRawText(), StringComparison.Ordinal);
     }
 }
+
+/// <summary>inspect reads an .mlpackage directory: format, interface, op counts, weights.</summary>
+public sealed class MLPackageInspectTests
+{
+    [Fact]
+    public void Inspect_Package_ListsFormatOpsAndWeights()
+    {
+        var b = new MilPackageBuilder(3, 8, 8);
+        b.Const("w", [2, 3, 1, 1], [0.5f, -1f, 0.25f, 1f, 2f, -0.5f], blob: true);
+        b.Op("conv", "c", [1, 2, 8, 8], ("x", [MilPackageBuilder.Input]), ("weight", ["w"]));
+        b.Op("relu", "out", [1, 2, 8, 8], ("x", ["c"]));
+        var package = b.Write(Fixtures.TempFolder(), ("out", [1, 2, 8, 8]));
+
+        var (exit, stdout, stderr) = CliRunner.Run("inspect", package);
+
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("format: ML Program .mlpackage (opset CoreML6), spec 7", stdout);
+        Assert.Contains("input:  image  image 8x8 RGB", stdout);
+        Assert.Contains("layers: 2 (conv 1, relu 1)", stdout);
+        Assert.Matches(@"conv kernels\s+fp32\s+1 tensors\s+6 values\s+24 bytes", stdout);
+    }
+}
