@@ -10,7 +10,7 @@ internal static class DetectCommand
 {
     public static Command Create()
     {
-        var model = new Argument<FileInfo>("MODEL") { Description = "A .mlmodel written by yolo4convert." };
+        var model = new Argument<FileInfo>("MODEL") { Description = "A .mlmodel or .mlpackage written by yolo4convert." };
         var image = new Argument<FileInfo>("IMAGE") { Description = "A JPEG or PNG image." };
         var names = new Option<FileInfo?>("--names") { Description = "Class names file; defaults to the names stored in the model, else class numbers." };
         var threshold = CommonOptions.Number("--threshold", 0.25f, 0, 1, true, true, "Minimum class probability (objectness × class score).", "0.25");

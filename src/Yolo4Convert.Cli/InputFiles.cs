@@ -7,12 +7,15 @@ namespace Yolo4Convert.Cli;
 /// </summary>
 internal static class InputFiles
 {
-    /// <summary>Throws <see cref="FileNotFoundException"/> for the first input (role, path; null paths skipped) that is no file.</summary>
+    /// <summary>
+    /// Throws <see cref="FileNotFoundException"/> for the first input (role, path; null paths skipped) that is no file;
+    /// a MODEL may also be an .mlpackage directory (one with a Manifest.json).
+    /// </summary>
     public static void Require(params (string Role, string? Path)[] inputs)
     {
         foreach (var (role, path) in inputs)
         {
-            if (path is null || File.Exists(path))
+            if (path is null || File.Exists(path) || (role == "MODEL" && Runtime.LoadedModel.IsPackage(path)))
             {
                 continue;
             }

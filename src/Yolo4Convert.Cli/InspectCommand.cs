@@ -29,8 +29,9 @@ internal static class InspectCommand
         {
             var (w, h) = CommonOptions.ParseSize(parse.GetValue(size));
             var cfgFile = parse.GetRequiredValue(cfg);
-            InputFiles.Require(("CFG|MODEL", cfgFile.ToString()), ("WEIGHTS", parse.GetValue(weights)?.ToString()));
-            var kind = ModelFileSniffer.Of(cfgFile.FullName);
+            var package = Runtime.LoadedModel.IsPackage(cfgFile.ToString());
+            InputFiles.Require(("CFG|MODEL", package ? null : cfgFile.ToString()), ("WEIGHTS", parse.GetValue(weights)?.ToString()));
+            var kind = package ? ModelFileKind.CoreMLModel : ModelFileSniffer.Of(cfgFile.FullName);
             if (ModelInspector.Reads(kind) || kind == ModelFileKind.Unknown)
             {
                 if (parse.GetValue(weights) is not null || w is not null || h is not null)

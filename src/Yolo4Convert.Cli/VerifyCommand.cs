@@ -20,7 +20,7 @@ internal static class VerifyCommand
     {
         var cfg = new Argument<FileInfo>("CFG") { Description = "The Darknet .cfg the model was converted from." };
         var weights = new Argument<FileInfo>("WEIGHTS") { Description = "The Darknet .weights the model was converted from." };
-        var model = new Argument<FileInfo>("MODEL") { Description = "The .mlmodel to check." };
+        var model = new Argument<FileInfo>("MODEL") { Description = "The .mlmodel or .mlpackage to check." };
         var image = new Option<FileInfo?>("--image") { Description = "Image to run both on (stretched to the input size); default: a fixed synthetic pattern." };
         // 0 (not accepted on the command line) stands for "the default of the stored weights and precision".
         var tolerance = HelpText.WithDefaultInWords(

@@ -101,7 +101,7 @@ internal static class CoreMLInspector
         return ("pipeline", "pipeline (network + NMS) .mlmodel", networks, stage);
     }
 
-    private static ModelFeature Feature(FeatureDescription f)
+    internal static ModelFeature Feature(FeatureDescription f)
     {
         var type = f.Type ?? new FeatureType();
         var optional = type.IsOptional;
@@ -146,5 +146,5 @@ internal static class CoreMLInspector
 
     private static string Camel(string name) => name.Length == 0 ? name : char.ToLowerInvariant(name[0]) + name[1..];
 
-    private static string? Text(string value) => value.Length > 0 ? value : null;
+    internal static string? Text(string value) => value.Length > 0 ? value : null;
 }

@@ -15,6 +15,11 @@ public static class ModelInspector
     /// <summary>Describes the model file at <paramref name="path"/> (named <paramref name="fileName"/> in messages).</summary>
     public static ModelInspection Inspect(string path, string fileName)
     {
+        if (Runtime.MLProgram.MLPackage.IsPackage(path))
+        {
+            return MLPackageInspector.Inspect(path, fileName);
+        }
+
         var kind = ModelFileSniffer.Of(path);
         switch (kind)
         {

@@ -15,7 +15,7 @@ namespace Yolo4Convert.Runtime;
 /// Layers follow Core ML's documented semantics (padding amounts, -inf padding for max pooling, rank-5 broadcasting),
 /// not Darknet's, so it checks the writer's lowering rather than repeating it.
 /// </summary>
-public sealed class CoreMLRuntime
+public sealed class CoreMLRuntime : IModelRuntime
 {
     private readonly NeuralNetwork _network;
     private readonly NeuralNetworkImageScaler _scaler;

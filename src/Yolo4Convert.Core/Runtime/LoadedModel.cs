@@ -4,17 +4,20 @@ using Yolo4Convert.Diagnostics;
 
 namespace Yolo4Convert.Runtime;
 
-/// <summary>A loaded .mlmodel: either a raw-head NeuralNetwork or a detector pipeline (written with --nms).</summary>
+/// <summary>
+/// A loaded model: a raw-head NeuralNetwork .mlmodel, a detector pipeline (written with --nms), or an ML Program
+/// .mlpackage (a directory with a Manifest.json) with raw heads.
+/// </summary>
 public sealed class LoadedModel
 {
-    private LoadedModel(CoreMLRuntime? network, PipelineRuntime? pipeline)
+    private LoadedModel(IModelRuntime? network, PipelineRuntime? pipeline)
     {
         Network = network;
         Pipeline = pipeline;
     }
 
-    /// <summary>The NeuralNetwork model, or null for a pipeline.</summary>
-    public CoreMLRuntime? Network { get; }
+    /// <summary>The raw-head model (NeuralNetwork or ML Program), or null for a pipeline.</summary>
+    public IModelRuntime? Network { get; }
 
     /// <summary>The detector pipeline, or null for a NeuralNetwork model.</summary>
     public PipelineRuntime? Pipeline { get; }
@@ -36,9 +39,17 @@ public sealed class LoadedModel
             : new LoadedModel(CoreMLRuntime.ForStage(model, fileName, kernels), null);
     }
 
-    /// <summary>Loads a model file.</summary>
+    /// <summary>Whether <paramref name="path"/> is an ML Program package: a directory with a Manifest.json.</summary>
+    public static bool IsPackage(string path) => MLProgram.MLPackage.IsPackage(path);
+
+    /// <summary>Loads a model file, or the ML Program package at <paramref name="path"/> when it is a directory with a Manifest.json.</summary>
     public static LoadedModel Load(string path)
     {
+        if (MLProgram.MLPackage.IsPackage(path))
+        {
+            return new LoadedModel(MLProgram.MLProgramRuntime.Load(path), null);
+        }
+
         using var stream = File.OpenRead(path);
         return Load(stream, path);
     }

@@ -1,0 +1,65 @@
+using System.Collections.Immutable;
+using CoreML.Specification;
+using CoreML.Specification.MILSpec;
+using Google.Protobuf;
+using Yolo4Convert.Diagnostics;
+using Yolo4Convert.Runtime.MLProgram;
+
+namespace Yolo4Convert.Inspection;
+
+/// <summary>
+/// `inspect` of an ML Program .mlpackage: the root model's description and metadata as for an .mlmodel, the ops
+/// of function main counted by type (consts apart), and the float constants by role (conv kernels, other) and format.
+/// </summary>
+internal static class MLPackageInspector
+{
+    /// <summary>Describes the package at <paramref name="directory"/> (named <paramref name="fileName"/> in messages).</summary>
+    public static ModelInspection Inspect(string directory, string fileName)
+    {
+        var package = MLPackage.Open(directory);
+        Model model;
+        try
+        {
+            using var stream = File.OpenRead(package.ModelPath);
+            model = Model.Parser.ParseFrom(stream);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new ModelFormatException($"the root model is not a valid Core ML model ({ex.Message}).", new SourceLocation(package.ModelPath), "the package is damaged; convert the model again.");
+        }
+
+        var where = new SourceLocation(package.ModelPath);
+        if (model.TypeCase != Model.TypeOneofCase.MlProgram || !model.MlProgram.Functions.TryGetValue("main", out var main)
+            || !main.BlockSpecializations.TryGetValue(main.Opset, out var block))
+        {
+            throw new UnsupportedFeatureException($"the package's root model is a '{model.TypeCase}' model without a 'main' function block; inspect reads ML Program packages.", where);
+        }
+
+        var description = model.Description ?? throw new ModelFormatException("the model has no description.", where, "convert the model again.");
+        var ops = block.Operations.Where(o => o.Type != "const").ToList();
+        var kernels = ops.Where(o => o.Type == "conv" && o.Inputs.TryGetValue("weight", out var w) && w.Arguments.Count == 1)
+            .Select(o => o.Inputs["weight"].Arguments[0].Name).ToHashSet(StringComparer.Ordinal);
+        var weights = block.Operations.Where(o => o.Type == "const" && o.Attributes.TryGetValue("val", out var v) && v.Type?.TensorType is { DataType: DataType.Float16 or DataType.Float32 })
+            .GroupBy(o => (Role: kernels.Contains(o.Outputs[0].Name) ? "kernels" : "other", Format: o.Attributes["val"].Type.TensorType.DataType == DataType.Float16 ? "fp16" : "fp32"), o => o.Attributes["val"])
+            .Select(g =>
+            {
+                var values = g.Sum(v => v.Type.TensorType.Dimensions.Aggregate(1L, (a, d) => a * (long)(d.Constant?.Size ?? 1)));
+                return new WeightGroup(g.Key.Role, g.Key.Format, g.Count(), values, values * (g.Key.Format == "fp16" ? 2 : 4));
+            })
+            .OrderBy(w => w.Role, StringComparer.Ordinal).ThenBy(w => w.Format, StringComparer.Ordinal).ToList();
+        var meta = description.Metadata ?? new Metadata();
+        var userDefined = meta.UserDefined.ToImmutableSortedDictionary(StringComparer.Ordinal);
+        var bytes = Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        return new ModelInspection(
+            fileName, "mlProgram", $"ML Program .mlpackage (opset {main.Opset})", bytes,
+            model.SpecificationVersion, CoreMLVersions.MinimumOs(model.SpecificationVersion),
+            [.. description.Input.Select(CoreMLInspector.Feature)], [.. description.Output.Select(CoreMLInspector.Feature)],
+            new ModelStrings(CoreMLInspector.Text(meta.Author), CoreMLInspector.Text(meta.License), CoreMLInspector.Text(meta.ShortDescription), CoreMLInspector.Text(meta.VersionString), null, null),
+            ConverterFacts.From(userDefined),
+            null,
+            ops.Count,
+            [.. ops.GroupBy(o => o.Type).Select(g => new LayerTypeCount(g.Key, g.Count())).OrderByDescending(c => c.Count).ThenBy(c => c.Type, StringComparer.Ordinal)],
+            [],
+            weights, weights.Sum(w => w.Bytes), userDefined);
+    }
+}

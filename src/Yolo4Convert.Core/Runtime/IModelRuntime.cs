@@ -1,0 +1,19 @@
+using Yolo4Convert.Numerics;
+
+namespace Yolo4Convert.Runtime;
+
+/// <summary>A model that maps an image to raw heads: a NeuralNetwork .mlmodel or an ML Program .mlpackage.</summary>
+public interface IModelRuntime
+{
+    /// <summary>The model's interface and metadata.</summary>
+    ModelInfo Info { get; }
+
+    /// <summary>The coarsest format of the stored convolution weights: fp32, fp16, linearN or kmeansN.</summary>
+    string StoredWeights { get; }
+
+    /// <summary>Runs the model on an image of pixel values 0..255, RGB (or gray), CHW, at the input size.</summary>
+    IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, ComputePrecision precision = ComputePrecision.Fp32);
+
+    /// <summary>Runs the model and also returns the internal values named in <paramref name="keep"/>.</summary>
+    IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, IReadOnlyCollection<string> keep, ComputePrecision precision = ComputePrecision.Fp32);
+}
