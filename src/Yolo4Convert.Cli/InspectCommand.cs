@@ -3,7 +3,6 @@ using System.Text;
 using Yolo4Convert.Darknet;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Inspection;
-using Yolo4Convert.Passes;
 
 namespace Yolo4Convert.Cli;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
+using Yolo4Convert.Darknet;
 using Yolo4Convert.Graph;
-using Yolo4Convert.Passes;
 
 namespace Yolo4Convert.Cli;
 

@@ -1,7 +1,6 @@
 using Yolo4Convert.CoreML;
 using Yolo4Convert.Darknet;
 using Yolo4Convert.Graph;
-using Yolo4Convert.Passes;
 using Yolo4Convert.Runtime;
 
 namespace Yolo4Convert.Tests;

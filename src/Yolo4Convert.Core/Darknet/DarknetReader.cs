@@ -1,6 +1,5 @@
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
-using Yolo4Convert.Passes;
 
 namespace Yolo4Convert.Darknet;
 
