@@ -99,10 +99,10 @@ internal static class ConvertCommand
             var warnings = WarningOutput.Log(parse, strict);
             using var progress = ProgressLine.Start(parse.InvocationConfiguration.Error, parse.GetValue(json), "convert", ProgressAfter);
             progress.Step("reading the cfg and weights");
-            var shaped = WarningOutput.Read(parse, warnings, () => DarknetReader.ReadCfg(DarknetReader.ReadCfgText(cfgFile.ToString()), cfgFile.ToString(), width, height, warnings));
+            var shaped = WarningOutput.Read(parse, warnings, () => DarknetReader.ReadCfg(DarknetReader.ReadCfgText(InputFiles.Open(cfgFile)), cfgFile.ToString(), width, height, warnings));
 
             // The size is checked here, before anything is written; the values are read while the outputs are written.
-            using var weighted = DarknetWeightsFile.Open(shaped, weightsFile.ToString(), warnings);
+            using var weighted = DarknetWeightsFile.Open(shaped, InputFiles.Open(weightsFile), warnings);
             var defaults = new CoreMLWriterOptions();
             var options = precision.Apply(parse, new CoreMLWriterOptions
             {

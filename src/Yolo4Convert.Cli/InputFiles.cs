@@ -1,3 +1,5 @@
+using Yolo4Convert.Diagnostics;
+
 namespace Yolo4Convert.Cli;
 
 /// <summary>
@@ -25,8 +27,18 @@ internal static class InputFiles
         }
     }
 
+    /// <summary>
+    /// The file at <paramref name="path"/> as the library reads it: named in messages by the path as the user gave
+    /// it, opened (shared for reading, read front to back) only when a reader asks.
+    /// </summary>
+    public static InputFile Open(string path) =>
+        new(path, () => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan));
+
+    /// <summary>The file <paramref name="file"/> names, as the user gave it (see <see cref="Open(string)"/>).</summary>
+    public static InputFile Open(FileInfo file) => Open(file.ToString());
+
     // A path is quoted whole (control characters escaped): cut, it would not name the file.
-    private static string Quote(string path) => Diagnostics.Echo.Of(path, 1000);
+    private static string Quote(string path) => Echo.Of(path, 1000);
 
     /// <summary>
     /// Refuses an output path that names a folder (an existing one, or one ending in a separator) with the file name

@@ -50,7 +50,7 @@ internal sealed class InspectCommand
         var file = parse.GetRequiredValue(input);
         var weightsFile = parse.GetValue(weights);
         InputFiles.Require(("CFG|MODEL", file.ToString()), ("WEIGHTS", weightsFile?.ToString()));
-        var kind = ModelFileSniffer.Of(file.FullName);
+        var kind = ModelFileSniffer.Of(InputFiles.Open(file));
         if (ModelInspector.Reads(kind) || kind == ModelFileKind.Unknown)
         {
             if (weightsFile is not null || w is not null || h is not null)
@@ -78,13 +78,13 @@ internal sealed class InspectCommand
     /// <summary>Reads the cfg at its size (or <paramref name="w"/> x <paramref name="h"/>) and, given a weights file, checks it whole.</summary>
     private static (ShapedNetwork Shaped, WeightsHeader? Header) ReadCfg(FileInfo cfgFile, FileInfo? weightsFile, int? w, int? h, WarningLog warnings)
     {
-        var shaped = DarknetReader.ReadCfg(DarknetReader.ReadCfgText(cfgFile.FullName), cfgFile.ToString(), w, h, warnings);
+        var shaped = DarknetReader.ReadCfg(DarknetReader.ReadCfgText(InputFiles.Open(cfgFile)), cfgFile.ToString(), w, h, warnings);
         if (weightsFile is null)
         {
             return (shaped, null);
         }
 
-        using var file = DarknetWeightsFile.Open(shaped, weightsFile.ToString(), warnings);
+        using var file = DarknetWeightsFile.Open(shaped, InputFiles.Open(weightsFile), warnings);
         file.Scan();
         return (shaped, file.Header);
     }
@@ -119,7 +119,7 @@ internal sealed class InspectCommand
 
     private static int Model(TextWriter stdout, FileInfo file, bool json)
     {
-        var inspection = ModelInspector.Inspect(file.FullName, file.ToString());
+        var inspection = ModelInspector.Inspect(InputFiles.Open(file));
         if (json)
         {
             stdout.WriteLine(Json.Serialize(inspection));

@@ -15,7 +15,7 @@ public sealed record TestModel(string CfgPath, string WeightsPath, ShapedNetwork
         var cfgPath = size is { } s ? Fixtures.CfgAtSize(cfg, s, folder) : Fixtures.Shared(cfg);
         var weightsPath = weights ?? Fixtures.SeededWeightsFile(cfg, seed);
 
-        var (shaped, weighted) = DarknetReader.Read(cfgPath, weightsPath);
+        var (shaped, weighted) = DarknetReader.Read(TestFiles.Open(cfgPath), TestFiles.Open(weightsPath));
         using var stream = new MemoryStream();
         var result = new CoreMLWriter(options).Write(weighted, shaped, stream);
         return new TestModel(cfgPath, weightsPath, shaped, weighted, stream.ToArray(), result);

@@ -37,9 +37,10 @@ public sealed class LoadedModel
     }
 
     /// <summary>Loads a model file.</summary>
-    public static LoadedModel Load(string path)
+    public static LoadedModel Load(InputFile file)
     {
-        using var stream = File.OpenRead(path);
-        return Load(stream, path);
+        ArgumentNullException.ThrowIfNull(file);
+        using var stream = file.Open();
+        return Load(stream, file.Name);
     }
 }
