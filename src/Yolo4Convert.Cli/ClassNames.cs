@@ -21,14 +21,14 @@ internal static class ClassNames
         var blank = names.FindIndex(n => n.Length == 0);
         if (blank >= 0)
         {
-            throw new DarknetFormatException("the names file has an empty line; expected one class name per line.",
+            throw new NamesFormatException("the names file has an empty line; expected one class name per line.",
                 SourceLocation.Text(file.ToString(), blank + 1));
         }
 
         if (classes > 0 && names.Count != classes)
         {
             var line = Math.Min(names.Count, classes) + 1;
-            throw new DarknetFormatException(
+            throw new NamesFormatException(
                 string.Create(CultureInfo.InvariantCulture, $"the names file lists {names.Count} names; {owner} have {classes} classes."),
                 names.Count > classes ? SourceLocation.Text(file.ToString(), line) : new SourceLocation(file.ToString()),
                 "pass the names file the model was trained with (one name per line).");

@@ -70,18 +70,18 @@ internal static class ImageFiles
         }
 
         using var codec = SKCodec.Create(path)
-            ?? throw new DarknetFormatException("the image could not be decoded; expected a JPEG or PNG file.", new SourceLocation(path));
+            ?? throw new ImageFormatException("the image could not be decoded; expected a JPEG or PNG file.", new SourceLocation(path));
         var (width, height) = (codec.Info.Width, codec.Info.Height);
         if (width <= 0 || height <= 0 || width > MaxSide || height > MaxSide || (long)width * height > MaxPixels)
         {
-            throw new DarknetFormatException(
+            throw new ImageFormatException(
                 string.Create(CultureInfo.InvariantCulture, $"the image is {width}x{height} pixels; expected at most {MaxSide} per side and {MaxPixels / 1_000_000} megapixels."),
                 new SourceLocation(path), "scale the image down first; the network sees it at its own input size anyway.");
         }
 
         // The same decoding as SKBitmap.Decode(path), now that the size is known to be sane.
         var bitmap = SKBitmap.Decode(codec)
-            ?? throw new DarknetFormatException("the image could not be decoded; expected a JPEG or PNG file.", new SourceLocation(path));
+            ?? throw new ImageFormatException("the image could not be decoded; expected a JPEG or PNG file.", new SourceLocation(path));
         return bitmap;
     }
 }

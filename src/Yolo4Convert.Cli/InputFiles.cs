@@ -1,3 +1,5 @@
+using Yolo4Convert.Diagnostics;
+
 namespace Yolo4Convert.Cli;
 
 /// <summary>
@@ -15,7 +17,7 @@ internal static class InputFiles
     {
         foreach (var (role, path) in inputs)
         {
-            if (path is null || File.Exists(path) || (role == "MODEL" && Runtime.LoadedModel.IsPackage(path)))
+            if (path is null || File.Exists(path) || (role is "MODEL" or "CFG|MODEL" && IsPackage(path)))
             {
                 continue;
             }
@@ -28,8 +30,40 @@ internal static class InputFiles
         }
     }
 
+    /// <summary>
+    /// The file at <paramref name="path"/> as the library reads it: named in messages by the path as the user gave
+    /// it, opened (shared for reading, read front to back) only when a reader asks.
+    /// </summary>
+    public static InputFile Open(string path) =>
+        new(path, () => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan));
+
+    /// <summary>Whether <paramref name="path"/> is an ML Program package: a folder with a Manifest.json.</summary>
+    public static bool IsPackage(string path) => Directory.Exists(path) && File.Exists(Path.Combine(path, "Manifest.json"));
+
+    /// <summary>
+    /// The package folder at <paramref name="path"/> as the library reads it: named by the path as the user gave it;
+    /// a file inside is opened (shared for reading) only when a reader asks, and only if it stays inside the folder.
+    /// </summary>
+    public static InputFolder OpenFolder(string path)
+    {
+        var root = Path.GetFullPath(path);
+        return new InputFolder(
+            path,
+            relative =>
+            {
+                var full = Path.GetFullPath(Path.Combine(root, relative));
+                return full.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal) && File.Exists(full)
+                    ? new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16)
+                    : null;
+            },
+            () => new DirectoryInfo(root).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length));
+    }
+
+    /// <summary>The file <paramref name="file"/> names, as the user gave it (see <see cref="Open(string)"/>).</summary>
+    public static InputFile Open(FileInfo file) => Open(file.ToString());
+
     // A path is quoted whole (control characters escaped): cut, it would not name the file.
-    private static string Quote(string path) => Diagnostics.Echo.Of(path, 1000);
+    private static string Quote(string path) => Echo.Of(path, 1000);
 
     /// <summary>
     /// Refuses an output path that names a folder (an existing one, or one ending in a separator) with the file name

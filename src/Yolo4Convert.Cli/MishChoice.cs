@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Yolo4Convert.CoreML;
+using Yolo4Convert.Darknet;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 
@@ -33,14 +34,7 @@ internal static class MishChoice
     };
 
     /// <summary>How many layers of the network end in mish (each is one custom layer in the custom form).</summary>
-    public static int Count(Network network) => network.Layers.Count(l => l switch
-    {
-        ConvolutionalLayer c => c.Activation,
-        ShortcutLayer s => s.Activation,
-        ScaleChannelsLayer s => s.Activation,
-        SamLayer s => s.Activation,
-        _ => Activation.Linear,
-    } == Activation.Mish);
+    public static int Count(Network network) => network.Layers.Count(l => LayerFacts.ActivationOf(l) == Activation.Mish);
 
     /// <summary>
     /// A --nms model with custom mish layers loads only in an app that registers the class: said through the

@@ -7,7 +7,6 @@ using Yolo4Convert.Detection;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Numerics;
-using Yolo4Convert.Passes;
 using Yolo4Convert.Reference;
 using Yolo4Convert.Runtime;
 

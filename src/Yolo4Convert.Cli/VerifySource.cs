@@ -1,6 +1,6 @@
+using Yolo4Convert.Darknet;
 using Yolo4Convert.Detection;
 using Yolo4Convert.Diagnostics;
-using Yolo4Convert.Passes;
 using Yolo4Convert.Runtime;
 
 namespace Yolo4Convert.Cli;

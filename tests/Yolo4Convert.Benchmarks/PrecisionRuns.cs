@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Yolo4Convert.Cli;
 using Yolo4Convert.CoreML;
 using Yolo4Convert.Darknet;
 using Yolo4Convert.Detection;
@@ -20,7 +21,7 @@ internal static class PrecisionRuns
     {
         var (cfg, weights, pixelsFile, threshold, work) = (args[0], args[1], args[2], float.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture), args[4]);
         var pixels = ReadTensor(pixelsFile);
-        var (shaped, weighted) = DarknetReader.Read(cfg, weights, pixels.W, pixels.H);
+        var (shaped, weighted) = DarknetReader.Read(InputFiles.Open(cfg), InputFiles.Open(weights), pixels.W, pixels.H);
         var reference = DarknetReference.Forward(weighted, shaped, new Tensor(pixels.Shape, [.. pixels.Data.Select(v => v / 255f)]));
         Dictionary<string, Tensor>? first = null;
         foreach (var mode in args[5..])
@@ -33,7 +34,7 @@ internal static class PrecisionRuns
                 result = new CoreMLWriter(options).Write(weighted, shaped, stream);
             }
 
-            var runtime = CoreMLRuntime.Load(path);
+            var runtime = CoreMLRuntime.Load(InputFiles.Open(path));
             var heads = HeadSpec.FromMetadata(runtime.Info);
             Tensor Ref(string name) => reference[int.Parse(runtime.Info.UserDefined[$"head.{name}.layer"], System.Globalization.CultureInfo.InvariantCulture)];
             var expected = DetectionAgreement.Detect(heads, Ref, runtime.Info.Width, runtime.Info.Height, threshold, 0.45f);

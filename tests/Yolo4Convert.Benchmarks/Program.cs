@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Yolo4Convert.Cli;
 using Yolo4Convert.CoreML;
 using Yolo4Convert.Darknet;
 using Yolo4Convert.Diagnostics;
@@ -106,7 +107,7 @@ static string Widen(string cfg, double factor)
 static int RunOnly(string[] args)
 {
     var watch = Stopwatch.StartNew();
-    var runtime = CoreMLRuntime.Load(args[1]);
+    var runtime = CoreMLRuntime.Load(InputFiles.Open(args[1]));
     using var self = Process.GetCurrentProcess();
     Console.WriteLine($"load {watch.Elapsed.TotalSeconds:0.00} s, managed {GC.GetTotalMemory(false) >> 20} MiB, peak working set {self.PeakWorkingSet64 >> 20} MiB");
     var pixels = new Tensor(new TensorShape(3, runtime.Info.Height, runtime.Info.Width));
@@ -157,7 +158,7 @@ static int GemmRate()
 // keras CFG WEIGHTS OUT.h5: the Keras writer alone, in-process (CPU and wall), after reading the weights.
 static int KerasTime(string[] args)
 {
-    var (shaped, weighted) = DarknetReader.Read(args[1], args[2]);
+    var (shaped, weighted) = DarknetReader.Read(InputFiles.Open(args[1]), InputFiles.Open(args[2]));
     for (var i = 0; i < 3; i++)
     {
         using var self = Process.GetCurrentProcess();
@@ -183,9 +184,9 @@ static int KerasExport(string[] args)
     for (var run = 0; run < repeat; run++)
     {
         var watch = Stopwatch.StartNew();
-        var shaped = DarknetReader.ReadCfg(DarknetReader.ReadCfgText(args[1]), args[1], warnings: new WarningLog());
+        var shaped = DarknetReader.ReadCfg(DarknetReader.ReadCfgText(InputFiles.Open(args[1])), args[1], warnings: new WarningLog());
         var cfg = watch.Elapsed.TotalSeconds;
-        using (var weights = DarknetWeightsFile.Open(shaped, args[2], new WarningLog()))
+        using (var weights = DarknetWeightsFile.Open(shaped, InputFiles.Open(args[2]), new WarningLog()))
         using (var output = new FileStream(args[3], FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20))
         {
             new Yolo4Convert.Keras.KerasH5Writer().Write(shaped, weights, output);
@@ -205,7 +206,7 @@ static int Runtime(string[] args)
 {
     var (cfg, weights, size) = (args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture));
     var watch = Stopwatch.StartNew();
-    var (shaped, weighted) = DarknetReader.Read(cfg, weights, size, size);
+    var (shaped, weighted) = DarknetReader.Read(InputFiles.Open(cfg), InputFiles.Open(weights), size, size);
     var read = watch.Elapsed.TotalSeconds;
     var model = Path.ChangeExtension(weights, $".{size}.mlmodel");
     watch.Restart();
@@ -215,7 +216,7 @@ static int Runtime(string[] args)
     }
 
     var write = watch.Elapsed.TotalSeconds;
-    var runtime = CoreMLRuntime.Load(model);
+    var runtime = CoreMLRuntime.Load(InputFiles.Open(model));
     var pixels = new Tensor(new TensorShape(3, size, size));
     var random = new Random(3);
     for (var i = 0; i < pixels.Data.Length; i++)

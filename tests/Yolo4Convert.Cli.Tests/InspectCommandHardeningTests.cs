@@ -43,6 +43,19 @@ public sealed class InspectCommandHardeningTests
     }
 
     [Fact]
+    public void Inspect_WeightsGivenAsCfg_NamesTheFileAsTheUserGaveIt()
+    {
+        var folder = Fixtures.TempFolder();
+        Directory.CreateDirectory(Path.Combine(folder, "sub"));
+        File.Copy(Fixtures.Repo("samples/demo.weights"), Path.Combine(folder, "demo.weights"));
+        var given = Path.Combine(folder, "sub", "..", "demo.weights");
+
+        var line = FailureAssert.Fails(2, folder, "inspect", given);
+
+        Assert.StartsWith($"{given}@0: error: this looks like a binary file", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Convert_SwappedCfgAndWeights_ExitsTwoWithoutOutput()
     {
         var folder = Fixtures.TempFolder();

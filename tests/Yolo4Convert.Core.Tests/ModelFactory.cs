@@ -1,7 +1,6 @@
 using Yolo4Convert.CoreML;
 using Yolo4Convert.Darknet;
 using Yolo4Convert.Graph;
-using Yolo4Convert.Passes;
 using Yolo4Convert.Runtime;
 
 namespace Yolo4Convert.Tests;
@@ -16,7 +15,7 @@ public sealed record TestModel(string CfgPath, string WeightsPath, ShapedNetwork
         var cfgPath = size is { } s ? Fixtures.CfgAtSize(cfg, s, folder) : Fixtures.Shared(cfg);
         var weightsPath = weights ?? Fixtures.SeededWeightsFile(cfg, seed);
 
-        var (shaped, weighted) = DarknetReader.Read(cfgPath, weightsPath);
+        var (shaped, weighted) = DarknetReader.Read(TestFiles.Open(cfgPath), TestFiles.Open(weightsPath));
         using var stream = new MemoryStream();
         var result = new CoreMLWriter(options).Write(weighted, shaped, stream);
         return new TestModel(cfgPath, weightsPath, shaped, weighted, stream.ToArray(), result);

@@ -15,7 +15,7 @@ public sealed record PipelineTestModel(string CfgPath, string WeightsPath, byte[
     {
         var cfgPath = size is { } s ? Fixtures.CfgAtSize(cfg, s, folder) : Fixtures.Shared(cfg);
         var weightsPath = weights ?? Fixtures.SeededWeightsFile(cfg);
-        var (shaped, weighted) = DarknetReader.Read(cfgPath, weightsPath);
+        var (shaped, weighted) = DarknetReader.Read(TestFiles.Open(cfgPath), TestFiles.Open(weightsPath));
         using var stream = new MemoryStream();
         var result = new PipelineWriter(options, nms).Write(weighted, shaped, stream);
         return new PipelineTestModel(cfgPath, weightsPath, stream.ToArray(), result);

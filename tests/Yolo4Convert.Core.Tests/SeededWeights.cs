@@ -1,5 +1,5 @@
+using Yolo4Convert.Darknet;
 using Yolo4Convert.Graph;
-using Yolo4Convert.Passes;
 
 namespace Yolo4Convert.Tests;
 

@@ -1,10 +1,10 @@
 using System.Globalization;
 using CoreML.Specification;
 using Google.Protobuf;
+using Yolo4Convert.Darknet;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Ir;
-using Yolo4Convert.Passes;
 
 namespace Yolo4Convert.CoreML;
 

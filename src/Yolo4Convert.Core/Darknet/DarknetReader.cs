@@ -1,6 +1,5 @@
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
-using Yolo4Convert.Passes;
 
 namespace Yolo4Convert.Darknet;
 
@@ -24,20 +23,22 @@ public static class DarknetReader
     /// Reads a cfg file's text (UTF-8, BOM-aware like File.ReadAllText), refusing binary files and files far larger
     /// than any cfg before reading them whole.
     /// </summary>
-    public static string ReadCfgText(string cfgPath)
+    public static string ReadCfgText(InputFile cfg)
     {
-        using var stream = new FileStream(cfgPath, FileMode.Open, FileAccess.Read, FileShare.Read);
-        CfgTextSniffer.CheckFile(stream, cfgPath);
+        ArgumentNullException.ThrowIfNull(cfg);
+        using var stream = cfg.Open();
+        CfgTextSniffer.CheckFile(stream, cfg.Name);
         stream.Position = 0;
         using var reader = new StreamReader(stream, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         return reader.ReadToEnd();
     }
 
-    /// <summary>Reads cfg and weights files.</summary>
-    public static (ShapedNetwork Shaped, WeightedNetwork Weighted) Read(string cfgPath, string weightsPath, int? width = null, int? height = null, WarningLog? warnings = null)
+    /// <summary>Reads a cfg and its weights file whole.</summary>
+    public static (ShapedNetwork Shaped, WeightedNetwork Weighted) Read(InputFile cfg, InputFile weights, int? width = null, int? height = null, WarningLog? warnings = null)
     {
-        var shaped = ReadCfg(ReadCfgText(cfgPath), cfgPath, width, height, warnings);
-        using var stream = new FileStream(weightsPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-        return (shaped, DarknetWeightsReader.Read(shaped, stream, weightsPath, warnings));
+        ArgumentNullException.ThrowIfNull(weights);
+        var shaped = ReadCfg(ReadCfgText(cfg), cfg.Name, width, height, warnings);
+        using var stream = weights.Open();
+        return (shaped, DarknetWeightsReader.Read(shaped, stream, weights.Name, warnings));
     }
 }

@@ -1,6 +1,5 @@
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
-using Yolo4Convert.Passes;
 
 namespace Yolo4Convert.Darknet;
 
@@ -62,13 +61,13 @@ public sealed class DarknetWeightsFile : ConvWeightsSource, IDisposable
     }
 
     /// <summary>Opens a .weights file for <paramref name="shaped"/>; disposing the result closes it.</summary>
-    public static DarknetWeightsFile Open(ShapedNetwork shaped, string path, WarningLog? warnings = null)
+    public static DarknetWeightsFile Open(ShapedNetwork shaped, InputFile weights, WarningLog? warnings = null)
     {
-        // Layers are read front to back in large chunks; the small per-layer vectors go through the buffer.
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        ArgumentNullException.ThrowIfNull(weights);
+        var stream = weights.Open();
         try
         {
-            var file = Open(shaped, stream, path, warnings);
+            var file = Open(shaped, stream, weights.Name, warnings);
             file._ownsStream = true;
             return file;
         }

@@ -4,7 +4,6 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
-using Yolo4Convert.Passes;
 
 namespace Yolo4Convert.Darknet;
 

@@ -28,17 +28,17 @@ internal static class CoreMLInspector
         }
         catch (InvalidProtocolBufferException ex)
         {
-            throw new DarknetFormatException($"the file is not a valid .mlmodel ({ex.Message}).", new SourceLocation(fileName),
+            throw new ModelFormatException($"the file is not a valid .mlmodel ({ex.Message}).", new SourceLocation(fileName),
                 "the file is damaged or truncated; convert the model again.");
         }
 
         var where = new SourceLocation(fileName);
         if (model.SpecificationVersion <= 0)
         {
-            throw new DarknetFormatException("the model has no specificationVersion; this is not a Core ML model.", where);
+            throw new ModelFormatException("the model has no specificationVersion; this is not a Core ML model.", where);
         }
 
-        var description = model.Description ?? throw new DarknetFormatException("the model has no description (the file may be truncated).", where,
+        var description = model.Description ?? throw new ModelFormatException("the model has no description (the file may be truncated).", where,
             "convert the model again.");
         var (format, formatText, networks, nms) = model.TypeCase switch
         {

@@ -11,13 +11,16 @@ namespace Yolo4Convert.Inspection;
 /// </summary>
 internal static class KerasInspector
 {
-    public static ModelInspection Inspect(string path, string fileName)
+    public static ModelInspection Inspect(InputFile input)
     {
+        var fileName = input.Name;
         try
         {
-            using var file = H5File.Open(new FixedStringAttributeView(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16)), leaveOpen: false);
+            var stream = input.Open();
+            var length = stream.Length;
+            using var file = H5File.Open(new FixedStringAttributeView(stream), leaveOpen: false);
             var config = Attribute(file, "model_config")
-                ?? throw new DarknetFormatException("the HDF5 file has no 'model_config' attribute; expected a Keras full-model .h5.",
+                ?? throw new ModelFormatException("the HDF5 file has no 'model_config' attribute; expected a Keras full-model .h5.",
                     new SourceLocation(fileName), "pass an .h5 written by yolo4convert or Keras' model.save().");
             using var json = JsonDocument.Parse(config);
             var model = json.RootElement.GetProperty("config");
@@ -44,7 +47,7 @@ internal static class KerasInspector
             var groups = weights.Select(w => new WeightGroup("weights", w.Key, w.Value.Tensors, w.Value.Values, w.Value.Bytes))
                 .OrderByDescending(g => g.Bytes).ThenBy(g => g.Format, StringComparer.Ordinal).ToList();
             return new ModelInspection(
-                fileName, "keras", $"Keras 2 HDF5 ({Str(json.RootElement, "class_name") ?? "model"} '{Str(model, "name")}')", new FileInfo(path).Length,
+                fileName, "keras", $"Keras 2 HDF5 ({Str(json.RootElement, "class_name") ?? "model"} '{Str(model, "name")}')", length,
                 null, null, inputs, outputs,
                 new ModelStrings(null, null, null, null, Attribute(file, "keras_version"), Attribute(file, "backend")),
                 null, null, layers.Count,
@@ -54,7 +57,7 @@ internal static class KerasInspector
         }
         catch (Exception ex) when (ex is not (Yolo4ConvertException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException))
         {
-            throw new DarknetFormatException($"the file is not a readable Keras .h5 ({ex.Message.TrimEnd('.')}).", new SourceLocation(fileName),
+            throw new ModelFormatException($"the file is not a readable Keras .h5 ({ex.Message.TrimEnd('.')}).", new SourceLocation(fileName),
                 "the file is damaged or truncated; convert the model again.");
         }
     }

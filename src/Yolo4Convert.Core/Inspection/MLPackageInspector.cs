@@ -13,14 +13,15 @@ namespace Yolo4Convert.Inspection;
 /// </summary>
 internal static class MLPackageInspector
 {
-    /// <summary>Describes the package at <paramref name="directory"/> (named <paramref name="fileName"/> in messages).</summary>
-    public static ModelInspection Inspect(string directory, string fileName)
+    /// <summary>Describes a package.</summary>
+    public static ModelInspection Inspect(InputFolder folder)
     {
-        var package = MLPackage.Open(directory);
+        var package = MLPackage.Open(folder);
+        var fileName = folder.Name;
         Model model;
         try
         {
-            using var stream = File.OpenRead(package.ModelPath);
+            using var stream = package.OpenModel();
             model = Model.Parser.ParseFrom(stream);
         }
         catch (InvalidProtocolBufferException ex)
@@ -49,7 +50,7 @@ internal static class MLPackageInspector
             .OrderBy(w => w.Role, StringComparer.Ordinal).ThenBy(w => w.Format, StringComparer.Ordinal).ToList();
         var meta = description.Metadata ?? new Metadata();
         var userDefined = meta.UserDefined.ToImmutableSortedDictionary(StringComparer.Ordinal);
-        var bytes = Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        var bytes = folder.Bytes();
         return new ModelInspection(
             fileName, "mlProgram", $"ML Program .mlpackage (opset {main.Opset})", bytes,
             model.SpecificationVersion, CoreMLVersions.MinimumOs(model.SpecificationVersion),

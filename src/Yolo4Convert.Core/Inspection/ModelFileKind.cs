@@ -30,10 +30,11 @@ public static class ModelFileSniffer
 
     private static readonly byte[] Hdf5Signature = [0x89, (byte)'H', (byte)'D', (byte)'F', (byte)'\r', (byte)'\n', 0x1A, (byte)'\n'];
 
-    /// <summary>The kind of the file at <paramref name="path"/>.</summary>
-    public static ModelFileKind Of(string path)
+    /// <summary>The kind of <paramref name="file"/>, by its first bytes and length.</summary>
+    public static ModelFileKind Of(Diagnostics.InputFile file)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        ArgumentNullException.ThrowIfNull(file);
+        using var stream = file.Open();
         var head = new byte[(int)Math.Min(Window, stream.Length)];
         stream.ReadExactly(head);
         return Of(head, stream.Length);

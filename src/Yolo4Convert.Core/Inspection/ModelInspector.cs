@@ -12,43 +12,43 @@ public static class ModelInspector
     /// <summary>Whether <paramref name="kind"/> is a model this class reads.</summary>
     public static bool Reads(ModelFileKind kind) => kind is ModelFileKind.CoreMLModel or ModelFileKind.Hdf5;
 
-    /// <summary>Describes the model file at <paramref name="path"/> (named <paramref name="fileName"/> in messages).</summary>
-    public static ModelInspection Inspect(string path, string fileName)
-    {
-        if (Runtime.MLProgram.MLPackage.IsPackage(path))
-        {
-            return MLPackageInspector.Inspect(path, fileName);
-        }
+    /// <summary>Describes an ML Program package.</summary>
+    public static ModelInspection Inspect(InputFolder package) => MLPackageInspector.Inspect(package);
 
-        var kind = ModelFileSniffer.Of(path);
+    /// <summary>Describes a model file.</summary>
+    public static ModelInspection Inspect(InputFile file)
+    {
+        var kind = ModelFileSniffer.Of(file);
         switch (kind)
         {
             case ModelFileKind.CoreMLModel:
-                using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
+                using (var stream = file.Open())
                 {
-                    return CoreMLInspector.Inspect(stream, fileName);
+                    return CoreMLInspector.Inspect(stream, file.Name);
                 }
 
             case ModelFileKind.Hdf5:
-                return KerasInspector.Inspect(path, fileName);
+                return KerasInspector.Inspect(file);
             default:
-                throw NotAModel(path, fileName);
+                throw NotAModel(file);
         }
     }
 
     /// <summary>The error for a file that is neither a cfg nor a model: its size and first bytes.</summary>
-    public static DarknetFormatException NotAModel(string path, string fileName)
+    public static ModelFormatException NotAModel(InputFile file)
     {
-        var length = new FileInfo(path).Length;
-        var head = new byte[(int)Math.Min(4, length)];
-        using (var stream = File.OpenRead(path))
+        long length;
+        byte[] head;
+        using (var stream = file.Open())
         {
+            length = stream.Length;
+            head = new byte[(int)Math.Min(4, length)];
             stream.ReadExactly(head);
         }
 
-        return new DarknetFormatException(
+        return new ModelFormatException(
             $"this binary file of {length.ToString("N0", CultureInfo.InvariantCulture)} bytes (starting {Convert.ToHexString(head)}) is neither a Darknet cfg nor a model yolo4convert reads (.mlmodel, .h5); "
             + "expected a .cfg text, a Core ML .mlmodel (a protobuf) or a Keras .h5 (HDF5).",
-            SourceLocation.Bytes(fileName, 0), "inspect takes a cfg (yolo4convert inspect CFG [WEIGHTS]) or a model yolo4convert wrote (yolo4convert inspect MODEL).");
+            SourceLocation.Bytes(file.Name, 0), "inspect takes a cfg (yolo4convert inspect CFG [WEIGHTS]) or a model yolo4convert wrote (yolo4convert inspect MODEL).");
     }
 }

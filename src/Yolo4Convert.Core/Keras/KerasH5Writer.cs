@@ -1,8 +1,8 @@
 using PureHDF;
 using PureHDF.Selections;
+using Yolo4Convert.Darknet;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Ir;
-using Yolo4Convert.Passes;
 
 namespace Yolo4Convert.Keras;
 

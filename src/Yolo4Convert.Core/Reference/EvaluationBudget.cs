@@ -1,7 +1,7 @@
 using System.Globalization;
+using Yolo4Convert.Darknet;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
-using Yolo4Convert.Passes;
 
 namespace Yolo4Convert.Reference;
 

@@ -40,7 +40,7 @@ internal static class CoreMLModelValidator
         var where = new SourceLocation(fileName);
         if (info.Width < 1 || info.Height < 1 || info.Width > MaxImageSide || info.Height > MaxImageSide)
         {
-            throw new DarknetFormatException(
+            throw new ModelFormatException(
                 $"the image input '{Echo.Of(info.InputName)}' is {info.Width}x{info.Height}; expected sides from 1 to {MaxImageSide:N0}.", where,
                 "the file is damaged or not a model written by yolo4convert.");
         }
@@ -90,18 +90,18 @@ internal static class CoreMLModelValidator
         {
             if (declared.C < 1 || declared.H < 1 || declared.W < 1 || declared.Count > MaxElements)
             {
-                throw new DarknetFormatException($"output '{Echo.Of(name)}' is declared {declared}; expected a positive C×H×W shape.", where);
+                throw new ModelFormatException($"output '{Echo.Of(name)}' is declared {declared}; expected a positive C×H×W shape.", where);
             }
 
             if (!shapes.TryGetValue(name, out var computed))
             {
-                throw new DarknetFormatException($"the model declares output '{Echo.Of(name)}', but no layer produces it.", where,
+                throw new ModelFormatException($"the model declares output '{Echo.Of(name)}', but no layer produces it.", where,
                     "the file is damaged or not a model written by yolo4convert.");
             }
 
             if (computed is { } c && c.Count != declared.Count)
             {
-                throw new DarknetFormatException($"output '{Echo.Of(name)}' is declared {declared} but its layers compute {c}.", where,
+                throw new ModelFormatException($"output '{Echo.Of(name)}' is declared {declared} but its layers compute {c}.", where,
                     "the file is damaged or not a model written by yolo4convert.");
             }
         }

@@ -34,7 +34,7 @@ public sealed class CoreMLRuntime : IModelRuntime
         }
 
         _network = model.NeuralNetwork;
-        var description = model.Description ?? throw new DarknetFormatException("the model has no description.", new SourceLocation(fileName));
+        var description = model.Description ?? throw new ModelFormatException("the model has no description.", new SourceLocation(fileName));
         if (description.Input.Count != 1 || description.Input[0].Type?.TypeCase != FeatureType.TypeOneofCase.ImageType)
         {
             throw new UnsupportedFeatureException("the runtime runs models with exactly one image input.", new SourceLocation(fileName));
@@ -52,7 +52,7 @@ public sealed class CoreMLRuntime : IModelRuntime
 
             if (o.Type.MultiArrayType.Shape.Any(d => d is < 1 or > int.MaxValue))
             {
-                throw new DarknetFormatException($"output '{Echo.Of(o.Name)}' is declared [{string.Join(",", o.Type.MultiArrayType.Shape)}]; expected positive sizes.", new SourceLocation(fileName),
+                throw new ModelFormatException($"output '{Echo.Of(o.Name)}' is declared [{string.Join(",", o.Type.MultiArrayType.Shape)}]; expected positive sizes.", new SourceLocation(fileName),
                     "the file is damaged or not a model written by yolo4convert.");
             }
 
@@ -63,7 +63,7 @@ public sealed class CoreMLRuntime : IModelRuntime
 
         if (image.Width is < 1 or > int.MaxValue || image.Height is < 1 or > int.MaxValue)
         {
-            throw new DarknetFormatException($"the image input '{Echo.Of(input.Name)}' is {image.Width}x{image.Height}; expected positive sides.", new SourceLocation(fileName),
+            throw new ModelFormatException($"the image input '{Echo.Of(input.Name)}' is {image.Width}x{image.Height}; expected positive sides.", new SourceLocation(fileName),
                 "the file is damaged or not a model written by yolo4convert.");
         }
 
@@ -121,23 +121,24 @@ public sealed class CoreMLRuntime : IModelRuntime
         }
         catch (InvalidProtocolBufferException ex)
         {
-            throw new DarknetFormatException($"the file is not a valid .mlmodel ({ex.Message}).", new SourceLocation(fileName),
+            throw new ModelFormatException($"the file is not a valid .mlmodel ({ex.Message}).", new SourceLocation(fileName),
                 "pass a .mlmodel written by yolo4convert or coremltools.");
         }
 
         if (model.SpecificationVersion <= 0)
         {
-            throw new DarknetFormatException("the model has no specificationVersion; this is not a Core ML model.", new SourceLocation(fileName));
+            throw new ModelFormatException("the model has no specificationVersion; this is not a Core ML model.", new SourceLocation(fileName));
         }
 
         return model;
     }
 
     /// <summary>Loads a model from a file.</summary>
-    public static CoreMLRuntime Load(string path)
+    public static CoreMLRuntime Load(InputFile file)
     {
-        using var stream = File.OpenRead(path);
-        return Load(stream, path);
+        ArgumentNullException.ThrowIfNull(file);
+        using var stream = file.Open();
+        return Load(stream, file.Name);
     }
 
     /// <summary>
@@ -168,7 +169,7 @@ public sealed class CoreMLRuntime : IModelRuntime
         {
             var layer = _network.Layers[i];
             var inputs = layer.Input.Select(n => blobs.TryGetValue(n, out var t) ? t
-                : throw new DarknetFormatException($"layer '{layer.Name}' reads blob '{n}', which no earlier layer produces.", null)).ToArray();
+                : throw new ModelFormatException($"layer '{layer.Name}' reads blob '{n}', which no earlier layer produces.", null)).ToArray();
             blobs[layer.Output[0]] = RoundIf(half, _ops[i].Run(layer, inputs, context));
             Release(blobs, _liveness.ReleaseAfter[i].Where(n => !kept.Contains(n)), pool);
         }
@@ -178,18 +179,18 @@ public sealed class CoreMLRuntime : IModelRuntime
         {
             if (!blobs.TryGetValue(name, out var t))
             {
-                throw new DarknetFormatException($"the model declares output '{name}', but no layer produces it.", null);
+                throw new ModelFormatException($"the model declares output '{name}', but no layer produces it.", null);
             }
 
             result[name] = t.Shape == shape ? t
                 : t.Shape.Count == shape.Count ? new Tensor(shape, t.Data)
-                : throw new DarknetFormatException($"output '{name}' is declared {shape} but computes {t.Shape}.", null);
+                : throw new ModelFormatException($"output '{name}' is declared {shape} but computes {t.Shape}.", null);
         }
 
         foreach (var name in keep)
         {
             result[name] = blobs.TryGetValue(name, out var t) ? t
-                : throw new DarknetFormatException($"the model has no blob named '{name}'.", null);
+                : throw new ModelFormatException($"the model has no blob named '{name}'.", null);
         }
 
         _pool = pool;

@@ -6,7 +6,7 @@ namespace Yolo4Convert.Runtime;
 
 /// <summary>
 /// A loaded model: a raw-head NeuralNetwork .mlmodel, a detector pipeline (written with --nms), or an ML Program
-/// .mlpackage (a directory with a Manifest.json) with raw heads.
+/// .mlpackage (a folder with a Manifest.json) with raw heads.
 /// </summary>
 public sealed class LoadedModel
 {
@@ -39,18 +39,18 @@ public sealed class LoadedModel
             : new LoadedModel(CoreMLRuntime.ForStage(model, fileName, kernels), null);
     }
 
-    /// <summary>Whether <paramref name="path"/> is an ML Program package: a directory with a Manifest.json.</summary>
-    public static bool IsPackage(string path) => MLProgram.MLPackage.IsPackage(path);
-
-    /// <summary>Loads a model file, or the ML Program package at <paramref name="path"/> when it is a directory with a Manifest.json.</summary>
-    public static LoadedModel Load(string path)
+    /// <summary>Loads a model file.</summary>
+    public static LoadedModel Load(InputFile file)
     {
-        if (MLProgram.MLPackage.IsPackage(path))
-        {
-            return new LoadedModel(MLProgram.MLProgramRuntime.Load(path), null);
-        }
+        ArgumentNullException.ThrowIfNull(file);
+        using var stream = file.Open();
+        return Load(stream, file.Name);
+    }
 
-        using var stream = File.OpenRead(path);
-        return Load(stream, path);
+    /// <summary>Loads an ML Program package.</summary>
+    public static LoadedModel Load(InputFolder package)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        return new LoadedModel(MLProgram.MLProgramRuntime.Load(package), null);
     }
 }

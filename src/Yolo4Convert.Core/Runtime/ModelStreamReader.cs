@@ -151,7 +151,7 @@ internal static class ModelStreamReader
             return copy.ToArray();
         }
 
-        public DarknetFormatException Error(string what) =>
+        public ModelFormatException Error(string what) =>
             new($"the file is not a valid .mlmodel ({what} at byte {Position}).", new SourceLocation(fileName),
                 "pass a .mlmodel written by yolo4convert or coremltools.");
 

@@ -37,7 +37,7 @@ internal sealed class NmsRuntime
 
         if (_nms.IouThreshold is < 0 or > 1 || _nms.ConfidenceThreshold < 0 || double.IsNaN(_nms.IouThreshold) || !double.IsFinite(_nms.ConfidenceThreshold))
         {
-            throw new DarknetFormatException($"the nonMaximumSuppression model has iouThreshold {_nms.IouThreshold} and confidenceThreshold {_nms.ConfidenceThreshold}; expected [0, 1] and ≥ 0.", where);
+            throw new ModelFormatException($"the nonMaximumSuppression model has iouThreshold {_nms.IouThreshold} and confidenceThreshold {_nms.ConfidenceThreshold}; expected [0, 1] and ≥ 0.", where);
         }
 
         Labels = _nms.ClassLabelsCase switch
@@ -79,12 +79,12 @@ internal sealed class NmsRuntime
         var classes = (int)(confidence.Shape.Count / Math.Max(1, n));
         if (coordinates.C != n || coordinates.Shape.Count != 4L * n)
         {
-            throw new DarknetFormatException($"the nonMaximumSuppression inputs have {n} confidence rows but coordinates {coordinates.Shape}; expected {n} rows of 4.", null);
+            throw new ModelFormatException($"the nonMaximumSuppression inputs have {n} confidence rows but coordinates {coordinates.Shape}; expected {n} rows of 4.", null);
         }
 
         if (Labels.Count > 0 && Labels.Count != classes)
         {
-            throw new DarknetFormatException($"the nonMaximumSuppression model has {Labels.Count} labels for {classes} confidence columns.", null);
+            throw new ModelFormatException($"the nonMaximumSuppression model has {Labels.Count} labels for {classes} confidence columns.", null);
         }
 
         var iou = iouThreshold ?? _nms.IouThreshold;
@@ -133,7 +133,7 @@ internal sealed class NmsRuntime
 
         if (rows * Math.Max(classes, 4) > CoreMLModelValidator.MaxElements)
         {
-            throw new DarknetFormatException($"the nonMaximumSuppression output is declared with at least {rows:N0} rows; the runtime holds at most {CoreMLModelValidator.MaxElements:N0} values per array.", null);
+            throw new ModelFormatException($"the nonMaximumSuppression output is declared with at least {rows:N0} rows; the runtime holds at most {CoreMLModelValidator.MaxElements:N0} values per array.", null);
         }
 
         var outConfidence = new Tensor(new TensorShape((int)rows, classes, 1));

@@ -59,10 +59,10 @@ public sealed class StreamingModelWriterTests
     {
         var options = new CoreMLWriterOptions { Mish = MishLowering.Stable };
         var writer = new PipelineWriter(options, new NmsOptions { IouThreshold = 0.5 });
-        var (shaped, weighted) = DarknetReader.Read(Fixtures.Shared(cfg), Fixtures.SeededWeightsFile(cfg));
+        var (shaped, weighted) = DarknetReader.Read(TestFiles.Open(Fixtures.Shared(cfg)), TestFiles.Open(Fixtures.SeededWeightsFile(cfg)));
         var expected = writer.Build(weighted, shaped).Model.ToByteArray();
 
-        using var file = DarknetWeightsFile.Open(shaped, Fixtures.SeededWeightsFile(cfg));
+        using var file = DarknetWeightsFile.Open(shaped, TestFiles.Open(Fixtures.SeededWeightsFile(cfg)));
         using var stream = new MemoryStream();
         writer.Write(shaped, file, stream);
 
@@ -117,10 +117,10 @@ public sealed class StreamingModelWriterTests
     private static (byte[] Expected, byte[] Streamed) Both(string cfg, CoreMLWriterOptions options)
     {
         var writer = new CoreMLWriter(options);
-        var (shaped, weighted) = DarknetReader.Read(Fixtures.Shared(cfg), Fixtures.SeededWeightsFile(cfg));
+        var (shaped, weighted) = DarknetReader.Read(TestFiles.Open(Fixtures.Shared(cfg)), TestFiles.Open(Fixtures.SeededWeightsFile(cfg)));
         var expected = writer.Build(weighted, shaped).Model.ToByteArray();
 
-        using var file = DarknetWeightsFile.Open(shaped, Fixtures.SeededWeightsFile(cfg));
+        using var file = DarknetWeightsFile.Open(shaped, TestFiles.Open(Fixtures.SeededWeightsFile(cfg)));
         using var stream = new MemoryStream();
         writer.Write(shaped, file, stream);
         return (expected, stream.ToArray());

@@ -10,7 +10,7 @@ public sealed class CfgTextSnifferTests
     {
         var weights = Fixtures.Repo("samples/demo.weights");
 
-        var ex = Assert.Throws<DarknetFormatException>(() => DarknetReader.ReadCfgText(weights));
+        var ex = Assert.Throws<DarknetFormatException>(() => DarknetReader.ReadCfgText(TestFiles.Open(weights)));
 
         Assert.Equal($"{weights}@0: error: this looks like a binary file (a .weights?) of 323,988 bytes; expected a Darknet .cfg text. Hint: did you swap CFG and WEIGHTS? The cfg comes first: yolo4convert CFG WEIGHTS OUTPUT.", ex.Message);
     }
@@ -33,7 +33,7 @@ public sealed class CfgTextSnifferTests
             f.SetLength(CfgTextSniffer.MaxBytes + 1);
         }
 
-        var ex = Assert.Throws<DarknetFormatException>(() => DarknetReader.ReadCfgText(path));
+        var ex = Assert.Throws<DarknetFormatException>(() => DarknetReader.ReadCfgText(TestFiles.Open(path)));
 
         Assert.Contains("this looks like a binary file", ex.Message); // the zero fill is caught first
     }
@@ -44,7 +44,7 @@ public sealed class CfgTextSnifferTests
         var path = Path.Combine(Fixtures.TempFolder(), "big.cfg");
         File.WriteAllText(path, "[net]\n" + string.Concat(Enumerable.Repeat("# comment line of text\n", 200_000)));
 
-        var ex = Assert.Throws<DarknetFormatException>(() => DarknetReader.ReadCfgText(path));
+        var ex = Assert.Throws<DarknetFormatException>(() => DarknetReader.ReadCfgText(TestFiles.Open(path)));
 
         Assert.Contains("error: the cfg is 4,600,006 bytes; expected a Darknet .cfg text of at most 4,194,304 bytes.", ex.Message);
     }

@@ -10,7 +10,7 @@ public sealed class DarknetWeightsChecksTests
     // Layer 1: 2 filters without batch norm, 1x1 → 2 biases, 8 kernel values.
     private const string Cfg = "[net]\nwidth=8\nheight=8\nchannels=3\n[convolutional]\nbatch_normalize=1\nfilters=4\nsize=1\nactivation=leaky\n[convolutional]\nfilters=2\nsize=1\nactivation=linear\n";
 
-    private static (byte[] Bytes, Yolo4Convert.Passes.ShapedNetwork Shaped) Weights()
+    private static (byte[] Bytes, ShapedNetwork Shaped) Weights()
     {
         var shaped = DarknetReader.ReadCfg(Cfg, "t.cfg");
         using var stream = new MemoryStream();
@@ -20,7 +20,7 @@ public sealed class DarknetWeightsChecksTests
 
     private static void Set(byte[] bytes, int floatIndex, float value) => BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(20 + (4 * floatIndex)), value);
 
-    private static WarningLog Read(byte[] bytes, Yolo4Convert.Passes.ShapedNetwork shaped, bool strict = false)
+    private static WarningLog Read(byte[] bytes, ShapedNetwork shaped, bool strict = false)
     {
         var log = new WarningLog { Strict = strict };
         DarknetWeightsReader.Read(shaped, new MemoryStream(bytes), "w.weights", log);

@@ -30,7 +30,7 @@ public sealed class KerasWeightsFileTests
     public void Write_FromTheWeightsFile_GivesTheBytesOfTheWeightsReadWhole(string cfg)
     {
         var weightsPath = WeightsOf(cfg);
-        var (shaped, weighted) = DarknetReader.Read(Fixtures.Shared(cfg), weightsPath);
+        var (shaped, weighted) = DarknetReader.Read(TestFiles.Open(Fixtures.Shared(cfg)), TestFiles.Open(weightsPath));
         using var whole = new MemoryStream();
         new KerasH5Writer().Write(weighted, shaped, whole);
 
@@ -52,7 +52,7 @@ public sealed class KerasWeightsFileTests
         // A stream that cannot seek gets the file built whole in memory: every kernel is read up front.
         const string cfg = "cfg/yolov4-tiny.cfg";
         var weightsPath = WeightsOf(cfg);
-        var (shaped, weighted) = DarknetReader.Read(Fixtures.Shared(cfg), weightsPath);
+        var (shaped, weighted) = DarknetReader.Read(TestFiles.Open(Fixtures.Shared(cfg)), TestFiles.Open(weightsPath));
         using var whole = new MemoryStream();
         new KerasH5Writer().Write(weighted, shaped, whole);
 

@@ -51,7 +51,7 @@ public sealed class CoreMLModelValidatorTests
     [Fact]
     public void Load_ConvolutionWithStrideZero_NamesTheLayer()
     {
-        var ex = Fails<DarknetFormatException>(Model(8, 3, 8, 8, Conv("image", "out", stride: 0)));
+        var ex = Fails<ModelFormatException>(Model(8, 3, 8, 8, Conv("image", "out", stride: 0)));
 
         Assert.StartsWith("m.mlmodel: error: Core ML layer 0 'conv' (Convolution) has stride [0,0]; expected two values from 1 to 4096.", ex.Message);
     }
@@ -59,7 +59,7 @@ public sealed class CoreMLModelValidatorTests
     [Fact]
     public void Load_HugePadding_IsAnErrorNotAnOverflow()
     {
-        var ex = Fails<DarknetFormatException>(Model(8, 3, 8, 8, Conv("image", "out", pad: 1UL << 40)));
+        var ex = Fails<ModelFormatException>(Model(8, 3, 8, 8, Conv("image", "out", pad: 1UL << 40)));
 
         Assert.Contains("Core ML layer 0 'conv' (Convolution) pads by [1099511627776/1099511627776, 1099511627776/1099511627776]; expected paddings up to 4096.", ex.Message);
     }
@@ -69,7 +69,7 @@ public sealed class CoreMLModelValidatorTests
     {
         var up = L("up", "image", "out", l => l.Upsample = new UpsampleLayerParams { ScalingFactor = { 0, 0 } });
 
-        var ex = Fails<DarknetFormatException>(Model(8, 3, 8, 8, up));
+        var ex = Fails<ModelFormatException>(Model(8, 3, 8, 8, up));
 
         Assert.Contains("Core ML layer 0 'up' (Upsample) has scaling factor [0,0]", ex.Message);
     }
@@ -79,7 +79,7 @@ public sealed class CoreMLModelValidatorTests
     {
         var reorg = L("s2d", "image", "out", l => l.ReorganizeData = new ReorganizeDataLayerParams { BlockSize = 0 });
 
-        Assert.Contains("'s2d' (ReorganizeData) has blockSize=0", Fails<DarknetFormatException>(Model(8, 3, 8, 8, reorg)).Message);
+        Assert.Contains("'s2d' (ReorganizeData) has blockSize=0", Fails<ModelFormatException>(Model(8, 3, 8, 8, reorg)).Message);
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public sealed class CoreMLModelValidatorTests
     {
         var slice = L("cut", "image", "out", l => l.Slice = new SliceLayerParams { StartIndex = 5, EndIndex = 9, Stride = 1 });
 
-        Assert.Contains("'cut' (Slice) slices [5, 9) with stride 1 from 3", Fails<DarknetFormatException>(Model(8, 3, 8, 8, slice)).Message);
+        Assert.Contains("'cut' (Slice) slices [5, 9) with stride 1 from 3", Fails<ModelFormatException>(Model(8, 3, 8, 8, slice)).Message);
     }
 
     [Fact]
@@ -95,13 +95,13 @@ public sealed class CoreMLModelValidatorTests
     {
         var reshape = L("rs", "image", "out", l => l.Reshape = new ReshapeLayerParams { TargetShape = { -3, 8, -8 } });
 
-        Assert.Contains("'rs' (Reshape) reshapes to [-3,8,-8]", Fails<DarknetFormatException>(Model(8, 3, 8, 8, reshape)).Message);
+        Assert.Contains("'rs' (Reshape) reshapes to [-3,8,-8]", Fails<ModelFormatException>(Model(8, 3, 8, 8, reshape)).Message);
     }
 
     [Fact]
     public void Load_LayerReadingAnUndefinedBlob_IsAnErrorBeforeRunning()
     {
-        var ex = Fails<DarknetFormatException>(Model(8, 3, 8, 8, Conv("nowhere", "out")));
+        var ex = Fails<ModelFormatException>(Model(8, 3, 8, 8, Conv("nowhere", "out")));
 
         Assert.Contains("Core ML layer 0 'conv' (Convolution) reads blob 'nowhere', which neither the input nor an earlier layer produces.", ex.Message);
     }
@@ -109,7 +109,7 @@ public sealed class CoreMLModelValidatorTests
     [Fact]
     public void Load_DeclaredOutputOfAnotherSize_IsAnError()
     {
-        var ex = Fails<DarknetFormatException>(Model(8, 3, 4, 4, Conv("image", "out")));
+        var ex = Fails<ModelFormatException>(Model(8, 3, 4, 4, Conv("image", "out")));
 
         Assert.Contains("output 'out' is declared 3x4x4 but its layers compute 3x8x8.", ex.Message);
     }
@@ -117,7 +117,7 @@ public sealed class CoreMLModelValidatorTests
     [Fact]
     public void Load_HugeImageInput_IsAnError()
     {
-        var ex = Fails<DarknetFormatException>(Model(4_000_000_000, 3, 8, 8, Conv("image", "out")));
+        var ex = Fails<ModelFormatException>(Model(4_000_000_000, 3, 8, 8, Conv("image", "out")));
 
         Assert.Contains("the image input 'image' is 4000000000x4000000000; expected positive sides.", ex.Message);
     }
@@ -143,7 +143,7 @@ public sealed class CoreMLModelValidatorTests
         var model = Model(8, 3, 8, 8, Conv("image", "out"));
         model.Description.Input[0].Type.ImageType.Width = (1L << 32) + 8;
 
-        var ex = Fails<DarknetFormatException>(model);
+        var ex = Fails<ModelFormatException>(model);
 
         Assert.Contains("the image input 'image' is 4294967304x8; expected positive sides.", ex.Message);
     }
@@ -154,7 +154,7 @@ public sealed class CoreMLModelValidatorTests
         var model = Model(8, 3, 8, 8, Conv("image", "out"));
         model.Description.Output[0].Type.MultiArrayType.Shape[0] = (1L << 32) + 3;
 
-        Assert.Contains("output 'out' is declared [4294967299,8,8]; expected positive sizes.", Fails<DarknetFormatException>(model).Message);
+        Assert.Contains("output 'out' is declared [4294967299,8,8]; expected positive sizes.", Fails<ModelFormatException>(model).Message);
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public sealed class CoreMLRuntimeTests
     [Fact]
     public void Load_NotAModel_IsAFormatError()
     {
-        var ex = Assert.Throws<DarknetFormatException>(() => CoreMLRuntime.Load(new MemoryStream("<html>not a model</html>"u8.ToArray()), "page.mlmodel"));
+        var ex = Assert.Throws<ModelFormatException>(() => CoreMLRuntime.Load(new MemoryStream("<html>not a model</html>"u8.ToArray()), "page.mlmodel"));
 
         Assert.StartsWith("page.mlmodel: error:", ex.Message);
     }

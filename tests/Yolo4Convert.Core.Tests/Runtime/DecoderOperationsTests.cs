@@ -74,7 +74,7 @@ public sealed class DecoderOperationsTests
     {
         var p = new ScaleLayerParams { ShapeScale = { 2 }, Scale = new WeightParams { FloatValue = { 1, 2 } } };
 
-        var ex = Assert.Throws<DarknetFormatException>(() => Run(new NeuralNetworkLayer { Scale = p }, [3, 2, 2]));
+        var ex = Assert.Throws<ModelFormatException>(() => Run(new NeuralNetworkLayer { Scale = p }, [3, 2, 2]));
         Assert.Contains("expected [1], [C], [1,H,W] or [C,H,W]", ex.Message, StringComparison.Ordinal);
     }
 }

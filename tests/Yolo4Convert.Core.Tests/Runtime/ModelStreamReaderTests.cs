@@ -26,7 +26,7 @@ public sealed class ModelStreamReaderTests
     {
         var bytes = TestModel.Create("cfg/yolov4-tiny.cfg", 128, Fixtures.TempFolder()).ModelBytes;
 
-        var ex = Assert.Throws<DarknetFormatException>(() => ModelStreamReader.Read(new MemoryStream(bytes[..(bytes.Length / 2)]), "half.mlmodel", _ => { }));
+        var ex = Assert.Throws<ModelFormatException>(() => ModelStreamReader.Read(new MemoryStream(bytes[..(bytes.Length / 2)]), "half.mlmodel", _ => { }));
 
         Assert.StartsWith("half.mlmodel: error: the file is not a valid .mlmodel (", ex.Message);
         Assert.Contains(" at byte ", ex.Message);

@@ -4,6 +4,7 @@ using CoreML.Specification;
 using CoreML.Specification.MILSpec;
 using Google.Protobuf;
 using Yolo4Convert.CoreML.Precision;
+using Yolo4Convert.Darknet;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Passes;

@@ -1,8 +1,8 @@
 using System.Globalization;
 using CoreML.Specification;
 using Google.Protobuf;
+using Yolo4Convert.Darknet;
 using Yolo4Convert.Graph;
-using Yolo4Convert.Passes;
 
 namespace Yolo4Convert.CoreML.Pipeline;
 

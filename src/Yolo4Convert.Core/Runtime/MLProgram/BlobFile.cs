@@ -17,9 +17,9 @@ internal sealed class BlobFile : IDisposable
 
     private const int RecordSize = 64;
     private const string Hint = "the package's weight file is damaged or was not written with it; convert the model again.";
-    private readonly FileStream _stream;
+    private readonly Stream _stream;
 
-    private BlobFile(string path, FileStream stream)
+    private BlobFile(string path, Stream stream)
     {
         Path = path;
         _stream = stream;
@@ -28,10 +28,10 @@ internal sealed class BlobFile : IDisposable
     /// <summary>The file's path.</summary>
     public string Path { get; }
 
-    /// <summary>Opens a weight file and checks its storage header.</summary>
-    public static BlobFile Open(string path)
+    /// <summary>Takes an open weight file (named <paramref name="path"/> in messages; disposed with this) and checks its storage header.</summary>
+    public static BlobFile Open(Stream stream, string path)
     {
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        ArgumentNullException.ThrowIfNull(stream);
         var file = new BlobFile(path, stream);
         try
         {

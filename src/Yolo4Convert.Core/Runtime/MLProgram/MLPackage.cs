@@ -7,31 +7,34 @@ namespace Yolo4Convert.Runtime.MLProgram;
 /// An .mlpackage directory: Manifest.json names the root model item (a serialized Core ML Model) by identifier;
 /// items live under Data/. The weights of an ML Program live beside the root model, in weights/.
 /// </summary>
-internal sealed record MLPackage(string Directory, string ModelPath)
+internal sealed record MLPackage(InputFolder Folder, string ModelRelative)
 {
     /// <summary>The manifest's file name.</summary>
     public const string ManifestName = "Manifest.json";
 
-    /// <summary>The directory that "@model_path" in a blob file name stands for: the root model's directory.</summary>
-    public string ModelDirectory => Path.GetDirectoryName(ModelPath) ?? Directory;
+    /// <summary>The root model as messages name it.</summary>
+    public string ModelPath => Folder.PathOf(ModelRelative);
 
-    /// <summary>Whether <paramref name="path"/> is a package: a directory with a Manifest.json.</summary>
-    public static bool IsPackage(string path) => System.IO.Directory.Exists(path) && File.Exists(Path.Combine(path, ManifestName));
+    /// <summary>The folder (relative to the package) that "@model_path" in a blob file name stands for: the root model's.</summary>
+    public string ModelDirectory => ModelRelative[..Math.Max(0, ModelRelative.LastIndexOf('/'))];
 
-    /// <summary>Reads the manifest of the package at <paramref name="directory"/> and finds its root model file.</summary>
-    public static MLPackage Open(string directory)
+    /// <summary>Opens the root model.</summary>
+    public Stream OpenModel() => Folder.Open(ModelRelative) ?? throw new ModelFormatException($"the root model '{ModelRelative}' has gone from the package.", new SourceLocation(ModelPath));
+
+    /// <summary>Reads the manifest of the package and finds its root model file.</summary>
+    public static MLPackage Open(InputFolder folder)
     {
-        var manifest = Path.Combine(directory, ManifestName);
-        if (!File.Exists(manifest))
-        {
-            throw new ModelFormatException($"the package has no {ManifestName}; expected one at its top level.", new SourceLocation(manifest),
+        ArgumentNullException.ThrowIfNull(folder);
+        var manifest = folder.PathOf(ManifestName);
+        using var manifestStream = folder.Open(ManifestName) ?? throw new ModelFormatException($"the package has no {ManifestName}; expected one at its top level.", new SourceLocation(manifest),
                 "pass a .mlpackage directory written by yolo4convert or coremltools.");
-        }
 
         JsonDocument document;
         try
         {
-            var bytes = File.ReadAllBytes(manifest);
+            using var buffer = new MemoryStream();
+            manifestStream.CopyTo(buffer);
+            var bytes = buffer.ToArray();
             var bom = bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0;
             document = JsonDocument.Parse(bytes.AsMemory(bom));
         }
@@ -66,21 +69,27 @@ internal sealed record MLPackage(string Directory, string ModelPath)
             }
 
             var relative = Text(item, "path", manifest);
-            var data = Path.GetFullPath(Path.Combine(directory, "Data"));
-            var model = Path.GetFullPath(Path.Combine(data, relative));
-            if (!model.StartsWith(data + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            if (!Inside(relative))
             {
                 throw Bad(manifest, $"the root model's path '{Echo.Of(relative)}' leaves the package's Data folder");
             }
 
-            if (!File.Exists(model))
+            var model = "Data/" + relative.Replace('\\', '/');
+            using (var exists = folder.Open(model))
             {
-                throw Bad(manifest, $"the root model 'Data/{Echo.Of(relative)}' does not exist");
+                if (exists is null)
+                {
+                    throw Bad(manifest, $"the root model 'Data/{Echo.Of(relative)}' does not exist");
+                }
             }
 
-            return new MLPackage(directory, model);
+            return new MLPackage(folder, model);
         }
     }
+
+    /// <summary>Whether a relative path stays inside its folder: not rooted, no ".." step.</summary>
+    public static bool Inside(string relative) =>
+        relative.Length > 0 && !Path.IsPathRooted(relative) && relative.Split('/', '\\').All(step => step is not ".." and not "");
 
     private static string Text(JsonElement obj, string key, string manifest) =>
         obj.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()!

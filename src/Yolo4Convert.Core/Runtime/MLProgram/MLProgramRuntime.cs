@@ -50,14 +50,14 @@ public sealed class MLProgramRuntime : IModelRuntime
     /// <inheritdoc/>
     public string StoredWeights { get; }
 
-    /// <summary>Loads the package at <paramref name="directory"/> and checks its program.</summary>
-    public static MLProgramRuntime Load(string directory)
+    /// <summary>Loads a package and checks its program.</summary>
+    public static MLProgramRuntime Load(InputFolder folder)
     {
-        var package = MLPackage.Open(directory);
+        var package = MLPackage.Open(folder);
         Model model;
         try
         {
-            using var stream = File.OpenRead(package.ModelPath);
+            using var stream = package.OpenModel();
             model = Model.Parser.ParseFrom(stream);
         }
         catch (InvalidProtocolBufferException ex)
@@ -66,15 +66,16 @@ public sealed class MLProgramRuntime : IModelRuntime
                 "the package is damaged; convert the model again.");
         }
 
-        return FromModel(model, package.ModelPath, package.ModelDirectory);
+        return FromModel(model, package);
     }
 
     /// <summary>
-    /// The runtime of a parsed ML Program <paramref name="model"/> read from <paramref name="modelPath"/>; blob
-    /// file names "@model_path/…" are resolved under <paramref name="modelDirectory"/>.
+    /// The runtime of a parsed ML Program <paramref name="model"/>, the root model of <paramref name="package"/>; blob
+    /// file names "@model_path/…" are resolved in the package, beside the root model.
     /// </summary>
-    internal static MLProgramRuntime FromModel(Model model, string modelPath, string modelDirectory)
+    internal static MLProgramRuntime FromModel(Model model, MLPackage package)
     {
+        var modelPath = package.ModelPath;
         var where = new SourceLocation(modelPath);
         if (model.TypeCase != Model.TypeOneofCase.MlProgram)
         {
@@ -92,7 +93,7 @@ public sealed class MLProgramRuntime : IModelRuntime
             throw Bad(where, $"function 'main' has opset '{Echo.Of(main.Opset)}' but no block for it (blocks: {Names(main.BlockSpecializations.Keys)})");
         }
 
-        using var reader = new MilConstants(modelPath, modelDirectory);
+        using var reader = new MilConstants(package);
         var (info, inputDims) = Describe(model, main, block, reader, where);
         var values = new Dictionary<string, MilValue>(StringComparer.Ordinal) { [info.InputName] = new MilValue(inputDims, DataType.Float32) };
         var constants = new Dictionary<string, MilValue>(StringComparer.Ordinal);

@@ -9,8 +9,10 @@ namespace Yolo4Convert.Runtime.MLProgram;
 /// Turns declared types and constant <see cref="Value"/>s of a program into <see cref="MilValue"/>s: immediate
 /// tensors from the field their dtype uses, blob file values from the package's weight files.
 /// </summary>
-internal sealed class MilConstants(string modelPath, string modelDirectory) : IDisposable
+internal sealed class MilConstants(MLPackage package) : IDisposable
 {
+    private readonly string modelPath = package.ModelPath;
+
     private const string ModelPathPrefix = "@model_path/";
     private readonly Dictionary<string, BlobFile> _files = new(StringComparer.Ordinal);
 
@@ -132,19 +134,16 @@ internal sealed class MilConstants(string modelPath, string modelDirectory) : ID
         }
 
         var relative = fileName.StartsWith(ModelPathPrefix, StringComparison.Ordinal) ? fileName[ModelPathPrefix.Length..] : null;
-        var full = relative is null ? null : Path.GetFullPath(Path.Combine(modelDirectory, relative));
-        if (full is null || !full.StartsWith(Path.GetFullPath(modelDirectory) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        if (relative is null || !MLPackage.Inside(relative))
         {
             throw Bad($"{what} refers to weight file '{Echo.Of(fileName)}'; expected a file under \"@model_path/\" inside the package");
         }
 
-        if (!System.IO.File.Exists(full))
-        {
-            throw new ModelFormatException($"{what} refers to '{Echo.Of(fileName)}', which is not in the package (looked for {full}).", new SourceLocation(modelPath),
+        var inPackage = package.ModelDirectory.Length == 0 ? relative : $"{package.ModelDirectory}/{relative}";
+        var stream = package.Folder.Open(inPackage)
+            ?? throw new ModelFormatException($"{what} refers to '{Echo.Of(fileName)}', which is not in the package (looked for {package.Folder.PathOf(inPackage)}).", new SourceLocation(modelPath),
                 "the package is incomplete; copy the whole .mlpackage directory.");
-        }
-
-        var file = BlobFile.Open(full);
+        var file = BlobFile.Open(stream, package.Folder.PathOf(inPackage));
         _files[fileName] = file;
         return file;
     }

@@ -15,7 +15,7 @@ internal sealed class LayerSite
 
     /// <summary>A layer of a model being validated: "Core ML layer 3 'conv' (Convolution) has …" and the hint.</summary>
     public static LayerSite InModel(Layer layer, int index, SourceLocation where) => new(what =>
-        new DarknetFormatException($"Core ML layer {index} '{Echo.Of(layer.Name)}' ({layer.LayerCase}) {what}.", where,
+        new ModelFormatException($"Core ML layer {index} '{Echo.Of(layer.Name)}' ({layer.LayerCase}) {what}.", where,
             "the file is damaged or not a model written by yolo4convert; convert the model again."));
 
     /// <summary>A layer being run, which the validator has already accepted: a failure here is a bug.</summary>

@@ -31,7 +31,7 @@ public sealed class MLProgramWriterTests
         ShapedNetwork shaped, string weightsPath, CoreMLWriterOptions options, MLProgramTarget? target = null)
     {
         var streams = new Dictionary<string, MemoryStream>();
-        using var weights = DarknetWeightsFile.Open(shaped, weightsPath);
+        using var weights = DarknetWeightsFile.Open(shaped, TestFiles.Open(weightsPath));
         var result = new MLProgramWriter(options, target).Write(shaped, weights, path =>
         {
             var stream = new MemoryStream();
@@ -68,7 +68,7 @@ public sealed class MLProgramWriterTests
         var package = new PackageReader(files);
         package.Check(DataType.Float32);
 
-        using var source = DarknetWeightsFile.Open(shaped, Fixtures.Shared(Fixtures.RealModelWeights));
+        using var source = DarknetWeightsFile.Open(shaped, TestFiles.Open(Fixtures.Shared(Fixtures.RealModelWeights)));
         var convs = package.Ops("conv").ToList();
         var layers = shaped.Network.Layers.OfType<Yolo4Convert.Graph.ConvolutionalLayer>().ToList();
         Assert.Equal(layers.Count, convs.Count);

@@ -147,7 +147,7 @@ public sealed class PipelineWriterTests
         var folder = Fixtures.TempFolder();
         var cfg = Path.Combine(folder, "v2.cfg");
         File.WriteAllText(cfg, File.ReadAllText(Fixtures.Shared("cfg/yolov2-tiny.cfg")).Replace("softmax=1", "softmax=0", StringComparison.Ordinal));
-        var (shaped, weighted) = Yolo4Convert.Darknet.DarknetReader.Read(cfg, Fixtures.SeededWeightsFile("cfg/yolov2-tiny.cfg"));
+        var (shaped, weighted) = Yolo4Convert.Darknet.DarknetReader.Read(TestFiles.Open(cfg), TestFiles.Open(Fixtures.SeededWeightsFile("cfg/yolov2-tiny.cfg")));
 
         var ex = Assert.Throws<UnsupportedFeatureException>(() => new PipelineWriter().Write(weighted, shaped, new MemoryStream()));
         Assert.Contains("softmax=0", ex.Message, StringComparison.Ordinal);

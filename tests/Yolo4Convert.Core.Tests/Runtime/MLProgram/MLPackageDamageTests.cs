@@ -26,7 +26,7 @@ public sealed class MLPackageDamageTests
     [Fact]
     public void IntactPackage_LoadsThroughLoadedModel()
     {
-        var loaded = LoadedModel.Load(ConvPackage(Fixtures.TempFolder()));
+        var loaded = LoadedModel.Load(TestFiles.OpenFolder(ConvPackage(Fixtures.TempFolder())));
         Assert.IsType<MLProgramRuntime>(loaded.Network);
         Assert.Equal(8, loaded.Info.Width);
         Assert.Equal(("out", new Graph.TensorShape(2, 8, 8)), loaded.Info.Outputs.Single());
@@ -37,7 +37,7 @@ public sealed class MLPackageDamageTests
     {
         var package = ConvPackage(Fixtures.TempFolder());
         Poke(MilPackageBuilder.WeightFile(package), 64, 0, 0, 0, 0);
-        var ex = Assert.Throws<ModelFormatException>(() => LoadedModel.Load(package));
+        var ex = Assert.Throws<ModelFormatException>(() => LoadedModel.Load(TestFiles.OpenFolder(package)));
         Assert.EndsWith("weight.bin", ex.Location!.File);
         Assert.Equal(64, ex.Location.ByteOffset);
         Assert.Contains("0xDEADBEEF", ex.Message);
@@ -48,7 +48,7 @@ public sealed class MLPackageDamageTests
     {
         var package = ConvPackage(Fixtures.TempFolder());
         Poke(MilPackageBuilder.WeightFile(package), 64 + 16, BitConverter.GetBytes(1_000_000L));
-        var ex = Assert.Throws<ModelFormatException>(() => LoadedModel.Load(package));
+        var ex = Assert.Throws<ModelFormatException>(() => LoadedModel.Load(TestFiles.OpenFolder(package)));
         Assert.Equal(80, ex.Location!.ByteOffset);
         Assert.Contains("runs past the end of the file", ex.Message);
     }
@@ -58,7 +58,7 @@ public sealed class MLPackageDamageTests
     {
         var package = ConvPackage(Fixtures.TempFolder());
         Poke(MilPackageBuilder.WeightFile(package), 4, 1, 0, 0, 0);
-        var ex = Assert.Throws<ModelFormatException>(() => LoadedModel.Load(package));
+        var ex = Assert.Throws<ModelFormatException>(() => LoadedModel.Load(TestFiles.OpenFolder(package)));
         Assert.Equal(4, ex.Location!.ByteOffset);
         Assert.Contains("version 1; expected 2", ex.Message);
     }
@@ -68,7 +68,7 @@ public sealed class MLPackageDamageTests
     {
         var package = ConvPackage(Fixtures.TempFolder());
         Poke(MilPackageBuilder.WeightFile(package), 68, 1, 0, 0, 0);
-        var ex = Assert.Throws<ModelFormatException>(() => LoadedModel.Load(package));
+        var ex = Assert.Throws<ModelFormatException>(() => LoadedModel.Load(TestFiles.OpenFolder(package)));
         Assert.Equal(68, ex.Location!.ByteOffset);
     }
 
@@ -78,7 +78,7 @@ public sealed class MLPackageDamageTests
         var package = ConvPackage(Fixtures.TempFolder());
         var manifest = Path.Combine(package, "Manifest.json");
         File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"rootModelIdentifier\": \"A1B2C3D4-0000-0000-0000-000000000001\"", "\"rootModelIdentifier\": \"gone\"", StringComparison.Ordinal));
-        var ex = Assert.Throws<ModelFormatException>(() => LoadedModel.Load(package));
+        var ex = Assert.Throws<ModelFormatException>(() => LoadedModel.Load(TestFiles.OpenFolder(package)));
         Assert.Equal(manifest, ex.Location!.File);
         Assert.Contains("'gone' has no entry", ex.Message);
     }
@@ -89,7 +89,7 @@ public sealed class MLPackageDamageTests
         var b = new MilPackageBuilder(1, 2, 2);
         b.Op("gelu", "out", [1, 1, 2, 2], ("x", [MilPackageBuilder.Input]));
         var package = b.Write(Fixtures.TempFolder(), ("out", [1, 1, 2, 2]));
-        var ex = Assert.Throws<UnsupportedFeatureException>(() => MLProgramRuntime.Load(package));
+        var ex = Assert.Throws<UnsupportedFeatureException>(() => MLProgramRuntime.Load(TestFiles.OpenFolder(package)));
         Assert.Contains("'gelu'", ex.Message);
     }
 
@@ -101,7 +101,7 @@ public sealed class MLPackageDamageTests
         b.Text("valid", "valid");
         b.Op("max_pool", "out", [1, 1, 3, 3], ("x", [MilPackageBuilder.Input]), ("kernel_sizes", ["k"]), ("strides", ["k"]), ("pad_type", ["valid"]));
         var package = b.Write(Fixtures.TempFolder(), ("out", [1, 1, 3, 3]));
-        var ex = Assert.Throws<ModelFormatException>(() => MLProgramRuntime.Load(package));
+        var ex = Assert.Throws<ModelFormatException>(() => MLProgramRuntime.Load(TestFiles.OpenFolder(package)));
         Assert.Contains("declares its output [1,1,3,3] but computes [1,1,2,2]", ex.Message);
     }
 }

@@ -38,7 +38,7 @@ public sealed class MLProgramRuntimeTests
         var package = b.Write(Fixtures.TempFolder(), ("out", [1, 4, 3, 3]));
 
         var image = Image(3, 7, 7);
-        var result = MLProgramRuntime.Load(package).Run(image)["out"];
+        var result = MLProgramRuntime.Load(TestFiles.OpenFolder(package)).Run(image)["out"];
 
         Assert.Equal(new TensorShape(4, 3, 3), result.Shape);
         var scaled = new Tensor(image.Shape, [.. image.Data.Select(v => v * (1f / 255))]);
@@ -93,7 +93,7 @@ public sealed class MLProgramRuntimeTests
         var package = b.Write(Fixtures.TempFolder(), ("cat", [1, 8, 6, 6]), ("gap", [1, 8, 1, 1]));
 
         var image = Image(3, 6, 6);
-        var outputs = MLProgramRuntime.Load(package).Run(image);
+        var outputs = MLProgramRuntime.Load(TestFiles.OpenFolder(package)).Run(image);
         var cat = outputs["cat"];
 
         for (var y = 0; y < 6; y++)
@@ -145,7 +145,7 @@ public sealed class MLProgramRuntimeTests
         var package = b.Write(Fixtures.TempFolder(), ("sum", [1, 3, 2, 2]), ("ex", [1, 3, 2, 2]));
 
         var image = Image(3, 2, 2);
-        var outputs = MLProgramRuntime.Load(package).Run(image);
+        var outputs = MLProgramRuntime.Load(TestFiles.OpenFolder(package)).Run(image);
         for (var i = 0; i < 12; i++)
         {
             var z = (image.Data[i] - mean[i / 4]) / 64.0;
@@ -169,7 +169,7 @@ public sealed class MLProgramRuntimeTests
         var package = b.Write(Fixtures.TempFolder(), ("out", [1, 1, 2, 3]));
 
         var pixels = new Tensor(new TensorShape(1, 2, 3), [201.3f, 17.77f, 255f, 3.14159f, 99.9f, 123.456f]);
-        var runtime = MLProgramRuntime.Load(package);
+        var runtime = MLProgramRuntime.Load(TestFiles.OpenFolder(package));
         var result = runtime.Run(pixels)["out"];
 
         var scale = new[] { 0.1f, 0.2f, 0.3f, 1f / 3, 0.7f, 0.9f };
@@ -189,7 +189,7 @@ public sealed class MLProgramRuntimeTests
         b.Scalar("third", 1f / 3);
         b.Op("mul", "out", [1, 1, 1, 2], ("x", [MilPackageBuilder.Input]), ("y", ["third"]));
         var package = b.Write(Fixtures.TempFolder(), ("out", [1, 1, 1, 2]));
-        var runtime = MLProgramRuntime.Load(package);
+        var runtime = MLProgramRuntime.Load(TestFiles.OpenFolder(package));
         var pixels = new Tensor(new TensorShape(1, 1, 2), [100.1f, 7.3f]);
 
         var full = runtime.Run(pixels)["out"].Data;

@@ -34,7 +34,7 @@ public sealed class WindowTests
     [Fact]
     public void Explicit_WindowLargerThanThePaddedInput_FailsAtTheLayer()
     {
-        var ex = Assert.Throws<DarknetFormatException>(() => Window.Explicit(2, 2, 5, 5, 1, 1, default, Site));
+        var ex = Assert.Throws<ModelFormatException>(() => Window.Explicit(2, 2, 5, 5, 1, 1, default, Site));
 
         Assert.Contains("Core ML layer 4 'conv' (Convolution) has a 5x5 window larger than its padded input 2x2.", ex.Message, StringComparison.Ordinal);
     }

@@ -2,49 +2,7 @@ using System.Collections.Immutable;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 
-namespace Yolo4Convert.Passes;
-
-/// <summary>A network with the output shape of every layer, as Darknet computes it while building the net.</summary>
-public sealed record ShapedNetwork(Network Network, ImmutableArray<TensorShape> Shapes)
-{
-    /// <summary>The shape of a layer's k-th input (index -1 is the network input).</summary>
-    public TensorShape InputShape(Layer layer, int k = 0) => ShapeOf(layer.Inputs[k]);
-
-    /// <summary>The output shape of a layer index, or the network input for -1.</summary>
-    public TensorShape ShapeOf(int index) => index < 0 ? Network.InputShape : Shapes[index];
-
-    /// <summary>How many float32 values the layer reads from a .weights file (load_weights_upto, src/parser.c).</summary>
-    public long WeightFloats(Layer layer) => layer is ConvolutionalLayer c
-        ? (long)c.Filters * (c.BatchNormalize ? 4 : 1) + KernelCount(c)
-        : 0;
-
-    /// <summary>Number of kernel values of a conv: n × (c/groups) × size × size.</summary>
-    public long KernelCount(ConvolutionalLayer c) => (long)c.Filters * (InputShape(c).C / c.Groups) * c.Size * c.Size;
-
-    /// <summary>
-    /// Billions of floating point operations, counted as Darknet prints them: a conv 2 × weights × output pixels
-    /// (convolutional_layer.c), a maxpool size² × channels × output pixels (maxpool_layer.c), a shortcut one add per
-    /// output value and `from` input (shortcut_layer.c); Darknet counts nothing for the other layers.
-    /// </summary>
-    public double BFlops(Layer layer)
-    {
-        ArgumentNullException.ThrowIfNull(layer);
-        var o = Shapes[layer.Index];
-        return layer switch
-        {
-            ConvolutionalLayer c => 2.0 * KernelCount(c) * o.H * o.W / 1e9,
-            MaxPoolLayer m => (double)m.Size * m.Size * InputShape(m).C * o.H * o.W / 1e9,
-            ShortcutLayer s => (double)o.C * o.H * o.W * (s.Inputs.Length - 1) / 1e9,
-            _ => 0,
-        };
-    }
-
-    /// <summary>Total float32 values the .weights file must hold after its header.</summary>
-    public long TotalWeightFloats => Network.Layers.Sum(WeightFloats);
-
-    /// <summary>Learnable parameters: the weights file minus BN rolling mean and variance.</summary>
-    public long ParameterCount => Network.Layers.Sum(l => WeightFloats(l) - (l is ConvolutionalLayer { BatchNormalize: true } c ? 2L * c.Filters : 0));
-}
+namespace Yolo4Convert.Darknet;
 
 /// <summary>Computes every layer's output shape with Darknet's formulas and checks that the layers fit together.</summary>
 public static class ShapeInference
@@ -67,9 +25,9 @@ public static class ShapeInference
             }
 
             shapes[layer.Index] = shape;
-            if (layer is ConvolutionalLayer conv && (long)conv.Filters * (inputs[0].C / conv.Groups) * conv.Size * conv.Size > Darknet.CfgLimits.Elements)
+            if (layer is ConvolutionalLayer conv && (long)conv.Filters * (inputs[0].C / conv.Groups) * conv.Size * conv.Size > CfgLimits.Elements)
             {
-                throw Error(layer, $"would hold {(double)conv.Filters * (inputs[0].C / conv.Groups) * conv.Size * conv.Size:G3} kernel values; expected at most {Darknet.CfgLimits.Elements:N0}.",
+                throw Error(layer, $"would hold {(double)conv.Filters * (inputs[0].C / conv.Groups) * conv.Size * conv.Size:G3} kernel values; expected at most {CfgLimits.Elements:N0}.",
                     "filters, size or the input channels are far too large.");
             }
         }
@@ -183,9 +141,9 @@ public static class ShapeInference
     // Output sizes are computed in 64 bits; a map that cannot exist (over int dimensions or a .NET array) is an error.
     private static TensorShape Dims(Layer layer, long c, long h, long w)
     {
-        if (c > int.MaxValue || h > int.MaxValue || w > int.MaxValue || (c > 0 && h > 0 && w > 0 && c * h * w > Darknet.CfgLimits.Elements))
+        if (c > int.MaxValue || h > int.MaxValue || w > int.MaxValue || (c > 0 && h > 0 && w > 0 && c * h * w > CfgLimits.Elements))
         {
-            throw Error(layer, $"would output {c}x{h}x{w} = {(double)c * h * w:G3} values; expected at most {Darknet.CfgLimits.Elements:N0} per feature map.",
+            throw Error(layer, $"would output {c}x{h}x{w} = {(double)c * h * w:G3} values; expected at most {CfgLimits.Elements:N0} per feature map.",
                 "the input size or an upsample/reorg stride is far too large.");
         }
 

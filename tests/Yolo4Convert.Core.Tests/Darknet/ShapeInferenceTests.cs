@@ -2,7 +2,7 @@ using Yolo4Convert.Darknet;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 
-namespace Yolo4Convert.Tests.Passes;
+namespace Yolo4Convert.Tests.Darknet;
 
 public sealed class ShapeInferenceTests
 {
