@@ -10,6 +10,7 @@ using Yolo4Convert.Numerics;
 using Yolo4Convert.Passes;
 using Yolo4Convert.Reference;
 using Yolo4Convert.Runtime;
+using Yolo4Convert.Weights;
 
 namespace Yolo4Convert.Cli;
 
@@ -146,7 +147,7 @@ internal static class VerifyCommand
                     modelSeconds,
                     referenceSeconds,
                     precision = checkedRun.Name,
-                    storedWeights = loaded.StoredWeights,
+                    storedWeights = loaded.StoredWeights.Name,
                     format = format.Name,
                     detections = new { threshold = scoreThreshold, modelThreshold = Math.Max(0f, scoreThreshold - VerifyComparison.ScoreSlack), minIou = iouLimit, reference = expected.Count, found = checkedRun.Detections.Found, allFound = checkedRun.Detections.AllFound, nothingCompared = verdict.NothingCompared },
                     runs = runs.Select(r => new { precision = r.Name, heads = Heads(r), worstRelativeError = r.Worst, detections = Detections(r), seconds = r.Seconds }),
@@ -157,7 +158,7 @@ internal static class VerifyCommand
             {
                 var fp16 = runs.Count > 1 ? runs[1] : null;
                 stdout.WriteLine($"model run {CommonOptions.F(modelSeconds, "0.00")} s, Darknet reference {CommonOptions.F(referenceSeconds, "0.00")} s, input {info.Width}x{info.Height}" +
-                    (loaded.StoredWeights == "fp32" && fp16 is null ? string.Empty : $", stored weights {loaded.StoredWeights}") +
+                    (loaded.StoredWeights == WeightFormat.Fp32 && fp16 is null ? string.Empty : $", stored weights {loaded.StoredWeights}") +
                     (fp16 is null ? string.Empty : $", fp16 emulation {CommonOptions.F(fp16.Seconds, "0.00")} s"));
                 for (var i = 0; i < runs[0].Heads.Count; i++)
                 {

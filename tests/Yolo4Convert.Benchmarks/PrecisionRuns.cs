@@ -5,6 +5,7 @@ using Yolo4Convert.Detection;
 using Yolo4Convert.Numerics;
 using Yolo4Convert.Reference;
 using Yolo4Convert.Runtime;
+using Yolo4Convert.Weights;
 
 /// <summary>
 /// For precision.sh on a large model: one Darknet reference forward pass, then each weight format written to WORK,
@@ -81,10 +82,10 @@ internal static class PrecisionRuns
     private static CoreMLWriterOptions Options(string mode) => mode switch
     {
         "fp32" => new CoreMLWriterOptions(),
-        "fp16" => new CoreMLWriterOptions { Precision = WeightPrecision.Fp16 },
-        "mish-native-fp16" => new CoreMLWriterOptions { Precision = WeightPrecision.Fp16, Mish = MishLowering.Native },
-        "mish-stable-fp16" => new CoreMLWriterOptions { Precision = WeightPrecision.Fp16, Mish = MishLowering.Stable },
-        _ => new CoreMLWriterOptions { Quantization = Enum.Parse<WeightQuantization>(mode, ignoreCase: true) },
+        "fp16" => new CoreMLWriterOptions { Precision = WeightFormat.Fp16 },
+        "mish-native-fp16" => new CoreMLWriterOptions { Precision = WeightFormat.Fp16, Mish = MishLowering.Native },
+        "mish-stable-fp16" => new CoreMLWriterOptions { Precision = WeightFormat.Fp16, Mish = MishLowering.Stable },
+        _ => new CoreMLWriterOptions { Quantization = WeightFormat.Parse(mode) },
     };
 
     // Largest |a − b| over the largest |b|.

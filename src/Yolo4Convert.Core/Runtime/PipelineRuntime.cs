@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using CoreML.Specification;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Numerics;
+using Yolo4Convert.Weights;
 
 namespace Yolo4Convert.Runtime;
 
@@ -74,7 +75,7 @@ public sealed class PipelineRuntime
     public ModelInfo Info { get; }
 
     /// <summary>The coarsest format of the decoder stage's stored convolution weights.</summary>
-    public string StoredWeights => _network.StoredWeights;
+    public WeightFormat StoredWeights => _network.StoredWeights;
 
     /// <summary>The class labels of the NMS stage.</summary>
     public IReadOnlyList<string> Labels => _nms.Labels;
