@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using CoreML.Specification;
 using Yolo4Convert.Diagnostics;
+using Yolo4Convert.MetadataContract;
 using Yolo4Convert.Numerics;
 using Yolo4Convert.Weights;
 
@@ -54,7 +55,7 @@ public sealed class PipelineRuntime
         // The raw heads named in the metadata are internal blobs of the decoder stage; listing them with their
         // shapes lets the heads be read back (and checked) as for a raw-head model.
         var userDefined = description.Metadata?.UserDefined.ToImmutableDictionary() ?? ImmutableDictionary<string, string>.Empty;
-        var heads = userDefined.TryGetValue("heads", out var names) ? names.Split(',') : [];
+        var heads = ModelMetadata.HeadNames(userDefined);
         var blobs = heads.Where(h => !_stageOutputs.Contains(h, StringComparer.Ordinal))
             .Select(h => _network.BlobShapes.TryGetValue(h, out var shape) && shape is { } s ? (h, s)
                 : throw new DarknetFormatException($"the metadata names head '{Echo.Of(h)}', which the NeuralNetwork stage does not compute.", where));
