@@ -1,15 +1,13 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
-using Yolo4Convert.CoreML;
 using Yolo4Convert.Darknet;
 using Yolo4Convert.Detection;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
+using Yolo4Convert.MetadataContract;
 using Yolo4Convert.Numerics;
 using Yolo4Convert.Passes;
 using Yolo4Convert.Reference;
-using Yolo4Convert.MetadataContract;
 using Yolo4Convert.Runtime;
 using Yolo4Convert.Weights;
 

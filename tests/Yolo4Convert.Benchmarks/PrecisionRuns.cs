@@ -2,6 +2,7 @@ using System.Text.Json;
 using Yolo4Convert.CoreML;
 using Yolo4Convert.Darknet;
 using Yolo4Convert.Detection;
+using Yolo4Convert.MetadataContract;
 using Yolo4Convert.Numerics;
 using Yolo4Convert.Reference;
 using Yolo4Convert.Runtime;
@@ -36,7 +37,8 @@ internal static class PrecisionRuns
 
             var runtime = CoreMLRuntime.Load(path);
             var heads = HeadSpec.FromMetadata(runtime.Info);
-            Tensor Ref(string name) => reference[int.Parse(runtime.Info.UserDefined[$"head.{name}.layer"], System.Globalization.CultureInfo.InvariantCulture)];
+            var layers = ModelMetadata.Read(runtime.Info).Heads.ToDictionary(h => h.OutputName, h => h.Layer!.Value);
+            Tensor Ref(string name) => reference[layers[name]];
             var expected = DetectionAgreement.Detect(heads, Ref, runtime.Info.Width, runtime.Info.Height, threshold, 0.45f);
             var runs = new List<object>();
             foreach (var precision in mode.StartsWith("mish", StringComparison.Ordinal) ? [ComputePrecision.Fp16] : new[] { ComputePrecision.Fp32, ComputePrecision.Fp16 })

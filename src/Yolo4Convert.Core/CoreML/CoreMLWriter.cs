@@ -3,8 +3,8 @@ using Google.Protobuf;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Ir;
-using Yolo4Convert.Passes;
 using Yolo4Convert.MetadataContract;
+using Yolo4Convert.Passes;
 
 namespace Yolo4Convert.CoreML;
 

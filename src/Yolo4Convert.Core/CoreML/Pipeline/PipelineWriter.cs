@@ -2,8 +2,8 @@ using System.Globalization;
 using CoreML.Specification;
 using Google.Protobuf;
 using Yolo4Convert.Graph;
-using Yolo4Convert.Passes;
 using Yolo4Convert.MetadataContract;
+using Yolo4Convert.Passes;
 
 namespace Yolo4Convert.CoreML.Pipeline;
 
