@@ -43,7 +43,7 @@ internal sealed class ConvertReport(
                 weights = new
                 {
                     precision = PrecisionOptions.Format(options.Precision),
-                    quantization = options.Quantization.ToString().ToLowerInvariant(),
+                    quantization = PrecisionOptions.QuantizationName(options),
                     keptInFloat = result.Weights?.KeptInFloat(options.Quantization).Select(l => new { layer = l.LayerName, weights = l.Weights, format = l.Format }),
                 },
             },

@@ -1,6 +1,8 @@
+using System.Collections.Immutable;
 using System.CommandLine;
 using Yolo4Convert.CoreML;
 using Yolo4Convert.Detection;
+using Yolo4Convert.MetadataContract;
 using Yolo4Convert.Runtime;
 
 namespace Yolo4Convert.Cli;
@@ -47,13 +49,14 @@ internal static class DetectCommand
 
             var loaded = LoadedModel.Load(parse.GetRequiredValue(model).ToString());
             var info = loaded.Info;
-            var heads = HeadSpec.FromMetadata(info);
+            var metadata = ModelMetadata.Read(info);
+            var heads = metadata.Heads.Select(HeadSpec.From).ToImmutableArray();
             var modelLabels = loaded.Pipeline?.Labels;
             var classNames = namesFile is not null ? ClassNames.Read(namesFile, heads.Select(h => h.Classes).DefaultIfEmpty(0).Max(), "the model's heads")
                 : modelLabels is { Count: > 0 } ? modelLabels
-                : info.UserDefined.TryGetValue(ClassNamesMetadata.Key, out var stored) ? ClassNamesMetadata.Decode(stored) : null;
+                : metadata.ClassNames;
             var original = ImageFiles.Load(imagePath);
-            var letterbox = info.UserDefined.TryGetValue("input.resize", out var resize) && resize == "letterbox";
+            var letterbox = metadata.Letterbox;
             var (pixels, toImage) = ImageFiles.Prepare(original, info.Width, info.Height, letterbox, info.Grayscale);
             List<Detection.Detection> kept;
             bool capped;

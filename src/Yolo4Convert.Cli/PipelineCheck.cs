@@ -1,4 +1,3 @@
-using System.Globalization;
 using Yolo4Convert.Detection;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Numerics;
@@ -15,7 +14,7 @@ internal static class PipelineCheck
     {
         var info = pipeline.Info;
         var heads = HeadSpec.FromMetadata(info);
-        var expectedHeads = heads.ToDictionary(h => h.OutputName, h => reference[int.Parse(info.UserDefined[$"head.{h.OutputName}.layer"], CultureInfo.InvariantCulture)]);
+        var expectedHeads = heads.ToDictionary(h => h.OutputName, h => reference[VerifyComparison.LayerOf(info, h.OutputName)]);
         var (confidence, coordinates) = DecodedRows.FromHeads(heads, expectedHeads, info.Width, info.Height);
         var actualConfidence = outputs[pipeline.DecodedNames[0]];
         var actualCoordinates = outputs[pipeline.DecodedNames[1]];

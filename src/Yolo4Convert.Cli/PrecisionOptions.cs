@@ -1,11 +1,14 @@
 using System.CommandLine;
 using Yolo4Convert.CoreML;
+using Yolo4Convert.Weights;
 
 namespace Yolo4Convert.Cli;
 
-/// <summary>The convert options that choose how weights are stored: --precision and --quantize.</summary>
+/// <summary>The convert options that choose how weights are stored: --precision and --quantize, named by <see cref="WeightFormat"/>.</summary>
 internal sealed class PrecisionOptions
 {
+    private const string NoQuantization = "none";
+
     public Option<string?> Precision { get; } = new("--precision")
     {
         Description = "Float format of the stored weights: 'fp32' or 'fp16' (half the size). For .mlmodel the default is fp32 (fp16 needs spec 2 / iOS 11.2); "
@@ -15,13 +18,13 @@ internal sealed class PrecisionOptions
     public Option<string> Quantize { get; } = new("--quantize")
     {
         Description = "Quantize convolution kernels: 'linear8' (8-bit, a scale and offset per output channel), 'kmeans8', 'kmeans6' or 'kmeans4' (a lookup table per layer fitted by k-means). Spec 3 / iOS 12. Biases and kernels below 4096 weights stay in float.",
-        DefaultValueFactory = _ => "none",
+        DefaultValueFactory = _ => NoQuantization,
     };
 
     public PrecisionOptions()
     {
-        Precision.AcceptOnlyFromAmong("fp32", "fp16");
-        Quantize.AcceptOnlyFromAmong("none", "linear8", "kmeans8", "kmeans6", "kmeans4");
+        Precision.AcceptOnlyFromAmong([.. WeightFormat.Floats.Select(f => f.Name)]);
+        Quantize.AcceptOnlyFromAmong([NoQuantization, .. WeightFormat.Quantized.Select(f => f.Name)]);
     }
 
     public IEnumerable<Option> All => [Precision, Quantize];
@@ -29,7 +32,7 @@ internal sealed class PrecisionOptions
     /// <summary>The options only shape Core ML weights: asking for them with a Keras-only output is a mistake.</summary>
     public void CheckApplies(ParseResult parse, bool kerasOnly)
     {
-        if (kerasOnly && (parse.GetValue(Precision) is not (null or "fp32") || parse.GetValue(Quantize) != "none"))
+        if (kerasOnly && (PrecisionOf(parse, package: false) != WeightFormat.Fp32 || QuantizationOf(parse) is not null))
         {
             throw new UsageException("--precision and --quantize shape the .mlmodel's weights; the .h5 output keeps float32 weights.");
         }
@@ -38,35 +41,39 @@ internal sealed class PrecisionOptions
     /// <summary>Applies the parsed choice to writer options.</summary>
     public CoreMLWriterOptions Apply(ParseResult parse, CoreMLWriterOptions options, bool package = false) => options with
     {
-        Precision = (parse.GetValue(Precision) ?? (package ? "fp16" : "fp32")) == "fp16" ? WeightPrecision.Fp16 : WeightPrecision.Fp32,
-        Quantization = parse.GetValue(Quantize) switch
-        {
-            "linear8" => WeightQuantization.Linear8,
-            "kmeans8" => WeightQuantization.KMeans8,
-            "kmeans6" => WeightQuantization.KMeans6,
-            "kmeans4" => WeightQuantization.KMeans4,
-            _ => WeightQuantization.None,
-        },
+        Precision = PrecisionOf(parse, package),
+        Quantization = QuantizationOf(parse),
     };
 
     /// <summary>"weights fp16" or "weights kmeans4 (3 small convs in fp32)"; empty for the default.</summary>
     public static string Summary(CoreMLWriterOptions options, WeightEncodingReport? report)
     {
-        if (report is null || (options.Precision == WeightPrecision.Fp32 && options.Quantization == WeightQuantization.None))
+        if (report is null || (options.Precision == WeightFormat.Fp32 && options.Quantization is null))
         {
             return string.Empty;
         }
 
         var kept = report.KeptInFloat(options.Quantization).Count();
-        var name = options.Quantization == WeightQuantization.None ? Format(options.Precision) : options.Quantization.ToString().ToLowerInvariant();
+        var name = (options.Quantization ?? options.Precision).Name;
         return kept == 0 ? $", weights {name}" : $", weights {name} ({kept} small convs in {Format(options.Precision)}, --verbose lists them)";
     }
 
     /// <summary>The lines --verbose adds: every conv left in float by the quantizer.</summary>
     public static IEnumerable<string> VerboseLines(CoreMLWriterOptions options, WeightEncodingReport? report) =>
-        report is null || options.Quantization == WeightQuantization.None ? []
+        report is null || options.Quantization is null ? []
             : report.KeptInFloat(options.Quantization).Select(l =>
                 $"kept in {l.Format}: {l.LayerName} ({l.Weights} weights < {options.MinimumQuantizedWeights})");
 
-    public static string Format(WeightPrecision p) => p == WeightPrecision.Fp16 ? "fp16" : "fp32";
+    /// <summary>A format's name as the options spell it.</summary>
+    public static string Format(WeightFormat format) => format.Name;
+
+    /// <summary>The --quantize value of writer options: a format's name or "none".</summary>
+    public static string QuantizationName(CoreMLWriterOptions options) => options.Quantization?.Name ?? NoQuantization;
+
+    // Not given: fp32 for a .mlmodel, fp16 for a .mlpackage (as coremltools and Ultralytics write packages).
+    private WeightFormat PrecisionOf(ParseResult parse, bool package) =>
+        WeightFormat.Parse(parse.GetValue(Precision) ?? (package ? WeightFormat.Fp16 : WeightFormat.Fp32).Name);
+
+    private WeightFormat? QuantizationOf(ParseResult parse) =>
+        parse.GetValue(Quantize) is { } q && q != NoQuantization ? WeightFormat.Parse(q) : null;
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Yolo4Convert.Detection;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
+using Yolo4Convert.MetadataContract;
 using Yolo4Convert.Numerics;
 using Yolo4Convert.Runtime;
 
@@ -78,8 +79,8 @@ internal static class VerifyComparison
 
     /// <summary>The Darknet layer a head output comes from, by the model's metadata.</summary>
     public static int LayerOf(ModelInfo info, string name) =>
-        info.UserDefined.TryGetValue($"head.{name}.layer", out var l) && int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed
-            : throw new DarknetFormatException($"the model's metadata does not say which layer output '{Echo.Of(name)}' comes from (key 'head.{Echo.Of(name)}.layer' missing or not a number).", null,
+        ModelMetadata.Read(info).Heads.FirstOrDefault(h => h.OutputName == name)?.Layer
+            ?? throw new ModelFormatException($"the model's metadata does not say which layer output '{Echo.Of(name)}' comes from (key '{Echo.Of(MetadataKeys.Head(name, MetadataKeys.Layer))}' missing).", null,
                 "verify works on models written by yolo4convert.");
 
     /// <summary>", NaN/Inf: …" when a head holds non-finite values; empty otherwise.</summary>

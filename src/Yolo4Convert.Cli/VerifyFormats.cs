@@ -1,5 +1,6 @@
 using System.Globalization;
 using Yolo4Convert.Runtime;
+using Yolo4Convert.Weights;
 
 namespace Yolo4Convert.Cli;
 
@@ -9,11 +10,11 @@ namespace Yolo4Convert.Cli;
 /// shifts a box's width by a large factor while it still lands on the object), so for them the head error is
 /// reported but the verdict is the detection agreement: every reference detection found.
 /// </summary>
-/// <param name="Name">The format as `convert` spells it (--precision or --quantize).</param>
+/// <param name="Format">The stored weight format the row is for.</param>
 /// <param name="Tolerance">Largest head difference relative to the head's largest magnitude.</param>
 /// <param name="MinIou">Smallest IoU of a model box with the reference box of the same class to count as found.</param>
 /// <param name="HeadErrorDecides">Whether exceeding <paramref name="Tolerance"/> fails the run (else it is informative).</param>
-internal sealed record VerifyFormat(string Name, double Tolerance, float MinIou, bool HeadErrorDecides)
+internal sealed record VerifyFormat(WeightFormat Format, double Tolerance, float MinIou, bool HeadErrorDecides)
 {
     /// <summary>
     /// The defaults, one row per format, from the finest to the coarsest. Measured on yolov4 (seeded weights, 608)
@@ -21,47 +22,42 @@ internal sealed record VerifyFormat(string Name, double Tolerance, float MinIou,
     /// </summary>
     public static readonly IReadOnlyList<VerifyFormat> Table =
     [
-        new("fp32", 1e-4, 0.9f, HeadErrorDecides: true),
-        new("fp16", 2e-2, 0.9f, HeadErrorDecides: true),
-        new("linear8", 5e-2, 0.8f, HeadErrorDecides: false),
-        new("kmeans8", 1e-1, 0.8f, HeadErrorDecides: false),
-        new("kmeans6", 2.5e-1, 0.5f, HeadErrorDecides: false),
-        new("kmeans4", 5e-1, 0.5f, HeadErrorDecides: false),
+        new(WeightFormat.Fp32, 1e-4, 0.9f, HeadErrorDecides: true),
+        new(WeightFormat.Fp16, 2e-2, 0.9f, HeadErrorDecides: true),
+        new(WeightFormat.Linear8, 5e-2, 0.8f, HeadErrorDecides: false),
+        new(WeightFormat.KMeans8, 1e-1, 0.8f, HeadErrorDecides: false),
+        new(WeightFormat.KMeans6, 2.5e-1, 0.5f, HeadErrorDecides: false),
+        new(WeightFormat.KMeans4, 5e-1, 0.5f, HeadErrorDecides: false),
     ];
 
+    /// <summary>The format as `convert` spells it (--precision or --quantize).</summary>
+    public string Name => Format.Name;
+
     /// <summary>Whether the weights are quantized (the verdict rests on detections).</summary>
-    public bool Quantized => !Name.StartsWith("fp", StringComparison.Ordinal);
+    public bool Quantized => Format.IsQuantized;
 
     /// <summary>
-    /// The row for the coarser of the stored weights (as <see cref="CoreMLRuntime.StoredWeights"/> names them) and
-    /// the compute precision. Formats `convert` does not write (other bit counts, from other tools) take the row of
-    /// the closest coarser format we write.
+    /// The row for the coarser of the stored weights and the compute precision. Formats `convert` does not write
+    /// (other bit counts, from other tools) take the row of the closest coarser lookup-table format we write.
     /// </summary>
-    public static VerifyFormat For(string storedWeights, ComputePrecision precision)
+    public static VerifyFormat For(WeightFormat storedWeights, ComputePrecision precision)
     {
         ArgumentNullException.ThrowIfNull(storedWeights);
-        if (storedWeights == "fp32")
+        if (storedWeights == WeightFormat.Fp32)
         {
-            return Row(precision == ComputePrecision.Fp16 ? "fp16" : "fp32");
+            return Row(precision == ComputePrecision.Fp16 ? WeightFormat.Fp16 : WeightFormat.Fp32);
         }
 
-        if (Table.FirstOrDefault(r => r.Name == storedWeights) is { } exact)
-        {
-            return exact;
-        }
-
-        var digits = storedWeights.AsSpan(storedWeights.TakeWhile(char.IsLetter).Count());
-        var bits = int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var b) ? b : 0;
-        return Table.Where(r => r.Name.StartsWith("kmeans", StringComparison.Ordinal) && Bits(r) <= bits).MaxBy(Bits) ?? Table[^1];
+        return Table.FirstOrDefault(r => r.Format == storedWeights)
+            ?? Table.Where(r => r.Format is WeightFormat.KMeans && r.Format.Bits <= storedWeights.Bits).MaxBy(r => r.Format.Bits)
+            ?? Table[^1];
     }
 
     /// <summary>A default that depends on the model, in the help's words: "per format (…): 1e-4 for fp32, …".</summary>
     public static string InWords(Func<VerifyFormat, string> describe) =>
         "per format (the coarser of the stored weights and --precision): " + string.Join(", ", Table.Select(describe));
 
-    private static VerifyFormat Row(string name) => Table.First(r => r.Name == name);
-
-    private static int Bits(VerifyFormat r) => int.Parse(r.Name.AsSpan(6), NumberStyles.None, CultureInfo.InvariantCulture);
+    private static VerifyFormat Row(WeightFormat format) => Table.First(r => r.Format == format);
 
     /// <summary>A number as the help prints it: 1e-4, 0.25.</summary>
     public static string Number(double v) => v < 0.01 ? v.ToString("0e-0", CultureInfo.InvariantCulture) : v.ToString("0.###", CultureInfo.InvariantCulture);

@@ -3,9 +3,11 @@ using Yolo4Convert.Cli;
 using Yolo4Convert.CoreML;
 using Yolo4Convert.Darknet;
 using Yolo4Convert.Detection;
+using Yolo4Convert.MetadataContract;
 using Yolo4Convert.Numerics;
 using Yolo4Convert.Reference;
 using Yolo4Convert.Runtime;
+using Yolo4Convert.Weights;
 
 /// <summary>
 /// For precision.sh on a large model: one Darknet reference forward pass, then each weight format written to WORK,
@@ -36,7 +38,8 @@ internal static class PrecisionRuns
 
             var runtime = CoreMLRuntime.Load(InputFiles.Open(path));
             var heads = HeadSpec.FromMetadata(runtime.Info);
-            Tensor Ref(string name) => reference[int.Parse(runtime.Info.UserDefined[$"head.{name}.layer"], System.Globalization.CultureInfo.InvariantCulture)];
+            var layers = ModelMetadata.Read(runtime.Info).Heads.ToDictionary(h => h.OutputName, h => h.Layer!.Value);
+            Tensor Ref(string name) => reference[layers[name]];
             var expected = DetectionAgreement.Detect(heads, Ref, runtime.Info.Width, runtime.Info.Height, threshold, 0.45f);
             var runs = new List<object>();
             foreach (var precision in mode.StartsWith("mish", StringComparison.Ordinal) ? [ComputePrecision.Fp16] : new[] { ComputePrecision.Fp32, ComputePrecision.Fp16 })
@@ -82,10 +85,10 @@ internal static class PrecisionRuns
     private static CoreMLWriterOptions Options(string mode) => mode switch
     {
         "fp32" => new CoreMLWriterOptions(),
-        "fp16" => new CoreMLWriterOptions { Precision = WeightPrecision.Fp16 },
-        "mish-native-fp16" => new CoreMLWriterOptions { Precision = WeightPrecision.Fp16, Mish = MishLowering.Native },
-        "mish-stable-fp16" => new CoreMLWriterOptions { Precision = WeightPrecision.Fp16, Mish = MishLowering.Stable },
-        _ => new CoreMLWriterOptions { Quantization = Enum.Parse<WeightQuantization>(mode, ignoreCase: true) },
+        "fp16" => new CoreMLWriterOptions { Precision = WeightFormat.Fp16 },
+        "mish-native-fp16" => new CoreMLWriterOptions { Precision = WeightFormat.Fp16, Mish = MishLowering.Native },
+        "mish-stable-fp16" => new CoreMLWriterOptions { Precision = WeightFormat.Fp16, Mish = MishLowering.Stable },
+        _ => new CoreMLWriterOptions { Quantization = WeightFormat.Parse(mode) },
     };
 
     // Largest |a − b| over the largest |b|.

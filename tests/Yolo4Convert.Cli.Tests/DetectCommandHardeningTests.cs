@@ -50,6 +50,20 @@ public sealed class DetectCommandHardeningTests
     }
 
     [Fact]
+    public void Detect_MetadataResizeModeUnknown_ExitsTwoNamingTheKey()
+    {
+        var folder = Fixtures.TempFolder();
+        var model = Demo(folder);
+        Damage(model, m => m.Description.Metadata.UserDefined["input.resize"] = "crop");
+        var image = Path.Combine(folder, "dog.jpg");
+        File.Copy(Fixtures.Shared(Fixtures.DogImage), image);
+
+        var line = FailureAssert.Fails(2, folder, "detect", model, image);
+
+        Assert.Equal("error: the model's metadata has input.resize='crop'; expected 'letterbox' or 'stretch'. Hint: convert the model with yolo4convert to get decodable metadata.", line);
+    }
+
+    [Fact]
     public void Detect_ClassNameWithComma_IsOneLabel()
     {
         var folder = Fixtures.TempFolder();

@@ -71,6 +71,6 @@ public sealed class VerifyCommandHardeningTests
 
         var line = FailureAssert.Fails(2, folder, "verify", Fixtures.Repo("samples/demo.cfg"), Fixtures.Repo("samples/demo.weights"), model);
 
-        Assert.Equal("error: the model's metadata does not say which layer output 'head_s8' comes from (key 'head.head_s8.layer' missing or not a number). Hint: verify works on models written by yolo4convert.", line);
+        Assert.Equal("error: the model's metadata has head.head_s8.layer='x22'; expected a Darknet layer index (0 or more). Hint: convert the model with yolo4convert to get decodable metadata.", line);
     }
 }

@@ -135,7 +135,7 @@ public sealed class VerifyVerdictTests
     [InlineData("kmeans2", "fp32", "kmeans4")]
     [InlineData("linear4", "fp32", "kmeans4")]
     public void For_StoredWeights_PicksTheRowOfTheCoarserFormat(string stored, string compute, string expected) =>
-        Assert.Equal(expected, VerifyFormat.For(stored, compute == "fp16" ? Runtime.ComputePrecision.Fp16 : Runtime.ComputePrecision.Fp32).Name);
+        Assert.Equal(expected, VerifyFormat.For(global::Yolo4Convert.Weights.WeightFormat.Parse(stored), compute == "fp16" ? Runtime.ComputePrecision.Fp16 : Runtime.ComputePrecision.Fp32).Name);
 
     [Fact]
     public void Verify_ModelOfAnotherCfg_NamesTheMismatchAndExitsTwo()

@@ -1,10 +1,10 @@
-using System.Globalization;
 using CoreML.Specification;
 using Google.Protobuf;
 using Yolo4Convert.Darknet;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Ir;
+using Yolo4Convert.MetadataContract;
 
 namespace Yolo4Convert.CoreML;
 
@@ -13,6 +13,9 @@ public sealed record CoreMLWriteResult(int SpecificationVersion, int LayerCount,
 {
     /// <summary>How each convolution's weights were stored (float32, float16, quantized).</summary>
     public WeightEncodingReport? Weights { get; init; }
+
+    /// <summary>The decoding metadata written into the model.</summary>
+    public ModelMetadata? Metadata { get; init; }
 }
 
 /// <summary>One detection head of a written model: its output name and the head (raw tensor shape, stride, decoding parameters).</summary>
@@ -147,7 +150,8 @@ public sealed class CoreMLWriter
         // with 3 (iOS 12); everything else we emit is version 1.
         var weights = emitter.Weights.Report;
         var version = Math.Max(emitter.CustomLayers > 0 ? 2 : 1, weights.SpecificationVersion);
-        var description = new ModelDescription { Metadata = Metadata(graph, heads) };
+        var (metadata, typed) = Metadata(graph, heads);
+        var description = new ModelDescription { Metadata = metadata };
         description.Input.Add(InputDescription(net));
         foreach (var head in heads)
         {
@@ -156,7 +160,7 @@ public sealed class CoreMLWriter
 
         var model = new Model { SpecificationVersion = version, Description = description, NeuralNetwork = nn };
         return (new ModelLayout(model, emitter.Slots, emitter.Weights, _options.BatchNormEpsilon),
-            new CoreMLWriteResult(version, nn.Layers.Count, emitter.CustomLayers, heads) { Weights = weights });
+            new CoreMLWriteResult(version, nn.Layers.Count, emitter.CustomLayers, heads) { Weights = weights, Metadata = typed });
     }
 
     /// <summary>Refuses an input that a Core ML image cannot be.</summary>
@@ -199,68 +203,28 @@ public sealed class CoreMLWriter
     }
 
     /// <summary>The model metadata: the keys every consumer of our models decodes the heads with (shared by every Core ML format).</summary>
-    internal Metadata Metadata(IrGraph graph, IReadOnlyList<HeadDescription> heads)
+    internal (Metadata Message, ModelMetadata Typed) Metadata(IrGraph graph, IReadOnlyList<HeadDescription> heads)
     {
-        var net = graph.Net;
         var classes = heads[0].Head.Classes;
+        if (_options.ClassNames is { } names && names.Count != classes)
+        {
+            throw new DarknetFormatException($"the names file lists {names.Count} classes; the cfg's heads have classes={classes}.", null,
+                "pass the names file the model was trained with.");
+        }
+
+        var typed = ModelMetadata.From(graph, heads.Select(h => (h.OutputName, h.Head)), _options.ClassNames);
         var meta = new Metadata
         {
             Author = _options.Author,
             License = _options.License,
-            ShortDescription = _options.Description
-                ?? $"Darknet YOLO detector ({Path.GetFileName(graph.SourceName)}): {net.Width}x{net.Height} input, {classes} classes, {heads.Count} raw heads.",
+            ShortDescription = _options.Description ?? typed.Description(graph.SourceName, nms: null),
         };
-        var u = meta.UserDefined;
-        u["converter"] = "yolo4convert";
-        u["input.width"] = Str(net.Width);
-        u["input.height"] = Str(net.Height);
-        u["input.resize"] = net.LetterBox ? "letterbox" : "stretch";
-        u["input.scale"] = "1/255";
-        u["heads"] = string.Join(",", heads.Select(h => h.OutputName));
-        foreach (var head in heads)
-        {
-            var key = $"head.{head.OutputName}.";
-            var h = head.Head;
-            u[key + "type"] = h.KindName;
-            u[key + "layer"] = Str(h.Layer);
-            u[key + "classes"] = Str(h.Classes);
-            u[key + "grid"] = $"{head.Shape.W}x{head.Shape.H}";
-            u[key + "stride"] = Str(head.Stride);
-            if (h.Kind == HeadKind.Yolo)
-            {
-                u[key + "mask"] = string.Join(",", h.Mask.Select(Str));
-                u[key + "anchors"] = string.Join(",", h.Anchors.Select(Str));
-                u[key + "scale_x_y"] = Str(h.ScaleXY);
-                u[key + "new_coords"] = h.NewCoords ? "1" : "0";
-            }
-            else
-            {
-                u[key + "num"] = Str(h.AnchorCount);
-                u[key + "anchors"] = string.Join(",", h.Anchors.Select(Str));
-                u[key + "softmax"] = h.Softmax ? "1" : "0";
-            }
-        }
-
-        if (_options.ClassNames is { } names)
-        {
-            if (names.Count != classes)
-            {
-                throw new DarknetFormatException($"the names file lists {names.Count} classes; the cfg's heads have classes={classes}.", null,
-                    "pass the names file the model was trained with.");
-            }
-
-            u[ClassNamesMetadata.Key] = ClassNamesMetadata.Encode(names);
-        }
-
+        typed.Write(meta.UserDefined);
         foreach (var (k, v) in _options.UserDefined ?? new Dictionary<string, string>())
         {
-            u[k] = v;
+            meta.UserDefined[k] = v;
         }
 
-        return meta;
+        return (meta, typed);
     }
-
-    private static string Str(int v) => v.ToString(CultureInfo.InvariantCulture);
-
-    private static string Str(float v) => v.ToString("R", CultureInfo.InvariantCulture);
 }

@@ -1,3 +1,5 @@
+using Yolo4Convert.Weights;
+
 namespace Yolo4Convert.CoreML;
 
 /// <summary>How Darknet's mish activation is expressed in Core ML.</summary>
@@ -46,11 +48,11 @@ public sealed record CoreMLWriterOptions
     /// <summary>Extra metadata written to userDefined, e.g. the source file names.</summary>
     public IReadOnlyDictionary<string, string>? UserDefined { get; init; }
 
-    /// <summary>Float format of the weights and biases that are not quantized (see CoreML/Precision).</summary>
-    public WeightPrecision Precision { get; init; } = WeightPrecision.Fp32;
+    /// <summary>Float format (<see cref="WeightFormat.Floats"/>) of the weights and biases that are not quantized.</summary>
+    public WeightFormat Precision { get; init; } = WeightFormat.Fp32;
 
-    /// <summary>Quantization of convolution kernels; biases always stay in float.</summary>
-    public WeightQuantization Quantization { get; init; } = WeightQuantization.None;
+    /// <summary>Quantized format (<see cref="WeightFormat.Quantized"/>) of convolution kernels, or null; biases always stay in float.</summary>
+    public WeightFormat? Quantization { get; init; }
 
     /// <summary>Kernels with fewer weights than this stay in float when quantizing.</summary>
     public int MinimumQuantizedWeights { get; init; } = 4096;

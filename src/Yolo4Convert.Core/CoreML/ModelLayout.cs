@@ -2,6 +2,7 @@ using CoreML.Specification;
 using Yolo4Convert.CoreML.Precision;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Passes;
+using Yolo4Convert.Weights;
 
 namespace Yolo4Convert.CoreML;
 
@@ -9,7 +10,7 @@ namespace Yolo4Convert.CoreML;
 /// Where one convolution's weights go in a laid-out model: its Core ML layer (whose ConvolutionLayerParams has no
 /// weights or bias yet), the Darknet layer they come from, the number of kernel values and their format.
 /// </summary>
-internal sealed record ConvSlot(NeuralNetworkLayer Layer, ConvolutionalLayer Conv, long KernelCount, string Format);
+internal sealed record ConvSlot(NeuralNetworkLayer Layer, ConvolutionalLayer Conv, long KernelCount, WeightFormat Format);
 
 /// <summary>
 /// A model laid out without its convolution weights: the whole message structure (a few kilobytes) and one slot
@@ -29,7 +30,7 @@ internal sealed record ModelLayout(Model Model, IReadOnlyList<ConvSlot> Slots, W
         {
             var (kernel, bias) = BatchNormFolding.Fold(source.ReadWhole(slot.Conv), Epsilon);
             var p = slot.Layer.Convolution;
-            (p.Weights, p.Bias) = Encoding.Encode(slot.Layer.Name, kernel, bias);
+            (p.Weights, p.Bias) = Encoding.Encode(slot.Layer.Name, slot.Format, kernel, bias);
         }
 
         return Model;

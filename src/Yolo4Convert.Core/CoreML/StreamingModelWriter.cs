@@ -10,7 +10,7 @@ namespace Yolo4Convert.CoreML;
 /// are read, so memory does not grow with the model. The bytes are those of <c>Model.WriteTo</c> on the filled
 /// message: protobuf writes a message's fields in field-number order, so a message whose large field is streamed
 /// is the ordinary serialisation of the rest of it placed before or after that field, and every length comes from
-/// the counts (<see cref="WeightEncoding.SerializedSize"/>) before a value is read.
+/// the counts (<see cref="Weights.WeightFormat.SerializedSize"/>) before a value is read.
 /// <list type="bullet">
 /// <item>Model: specificationVersion, description, isUpdatable (1, 2, 10), then pipeline (202) or neuralNetwork (500).</item>
 /// <item>Pipeline: models (1), then names (2). NeuralNetwork: layers (1), then preprocessing (2).</item>

@@ -1,17 +1,18 @@
 using System.Globalization;
 using Yolo4Convert.CoreML;
+using Yolo4Convert.MetadataContract;
 
 namespace Yolo4Convert.Inspection;
 
 /// <summary>
 /// Reads the metadata keys yolo4convert writes (see CoreMLWriter and PipelineWriter) for display: leniently, a
-/// value that does not parse is left out rather than refused (decoding checks them strictly, in HeadSpec).
+/// value that does not parse is left out rather than refused (decoding checks them strictly, in ModelMetadata.Read).
 /// </summary>
 internal static class ConverterFacts
 {
     public static ConverterMetadata? From(IReadOnlyDictionary<string, string> u)
     {
-        if (!u.ContainsKey("converter") && !u.ContainsKey("heads"))
+        if (!u.ContainsKey(MetadataKeys.Converter) && !u.ContainsKey(MetadataKeys.Heads))
         {
             return null;
         }
@@ -26,17 +27,17 @@ internal static class ConverterFacts
             return parts is null || parts.Any(p => p is null) ? null : [.. parts.Select(p => p!.Value)];
         }
 
-        var heads = (S("heads") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(name =>
+        var heads = (S(MetadataKeys.Heads) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(name =>
         {
-            var p = $"head.{name}.";
+            string P(string field) => MetadataKeys.Head(name, field);
             return new HeadMetadata(
-                name, S(p + "type"), I(p + "layer"), I(p + "classes"), S(p + "grid"), I(p + "stride"),
-                List<int>(p + "mask", t => int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null),
-                List<float>(p + "anchors", t => float.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : null),
-                F(p + "scale_x_y"), S(p + "new_coords") is { } nc ? nc == "1" : null);
+                name, S(P(MetadataKeys.Type)), I(P(MetadataKeys.Layer)), I(P(MetadataKeys.Classes)), S(P(MetadataKeys.Grid)), I(P(MetadataKeys.Stride)),
+                List<int>(P(MetadataKeys.Mask), t => int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null),
+                List<float>(P(MetadataKeys.Anchors), t => float.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : null),
+                F(P(MetadataKeys.ScaleXY)), S(P(MetadataKeys.NewCoords)) is { } nc ? nc == "1" : null);
         }).ToList();
         var names = S(ClassNamesMetadata.Key) is { } stored ? ClassNamesMetadata.Decode(stored) : null;
-        var classes = heads.Select(h => h.Classes).FirstOrDefault(c => c is not null) ?? I("nms.classes") ?? names?.Count;
-        return new ConverterMetadata(S("converter"), I("input.width"), I("input.height"), S("input.resize"), S("input.scale"), classes, names, heads);
+        var classes = heads.Select(h => h.Classes).FirstOrDefault(c => c is not null) ?? I(MetadataKeys.NmsClasses) ?? names?.Count;
+        return new ConverterMetadata(S(MetadataKeys.Converter), I(MetadataKeys.InputWidth), I(MetadataKeys.InputHeight), S(MetadataKeys.InputResize), S(MetadataKeys.InputScale), classes, names, heads);
     }
 }

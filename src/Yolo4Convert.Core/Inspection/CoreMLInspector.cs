@@ -4,6 +4,7 @@ using CoreML.Specification;
 using Google.Protobuf;
 using Yolo4Convert.CoreML;
 using Yolo4Convert.Diagnostics;
+using Yolo4Convert.MetadataContract;
 using Yolo4Convert.Runtime;
 
 namespace Yolo4Convert.Inspection;
@@ -95,7 +96,7 @@ internal static class CoreMLInspector
         var labels = suppression.ClassLabelsCase == NonMaximumSuppression.ClassLabelsOneofCase.StringClassLabels
             ? suppression.StringClassLabels.Vector.ToList()
             : [.. suppression.Int64ClassLabels?.Vector.Select(v => v.ToString(CultureInfo.InvariantCulture)) ?? []];
-        var boxes = model.Description?.Metadata?.UserDefined.TryGetValue("nms.boxes", out var b) == true
+        var boxes = model.Description?.Metadata?.UserDefined.TryGetValue(MetadataKeys.NmsBoxes, out var b) == true
             && int.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : (int?)null;
         var stage = new NmsStage(suppression.IouThreshold, suppression.ConfidenceThreshold, suppression.PickTop?.PerClass ?? false, boxes, labels, thresholdInputs);
         return ("pipeline", "pipeline (network + NMS) .mlmodel", networks, stage);

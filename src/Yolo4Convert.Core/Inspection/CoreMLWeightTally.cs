@@ -1,4 +1,5 @@
 using CoreML.Specification;
+using Yolo4Convert.Weights;
 
 namespace Yolo4Convert.Inspection;
 
@@ -55,12 +56,8 @@ internal sealed class CoreMLWeightTally
         [.. _groups.Select(g => new WeightGroup(g.Key.Role, g.Key.Format, g.Value.Tensors, g.Value.Values, g.Value.Bytes))
             .OrderBy(g => g.Role == "kernels" ? 0 : 1).ThenByDescending(g => g.Bytes).ThenBy(g => g.Format, StringComparer.Ordinal)];
 
-    /// <summary>The stored format in the converter's words: fp32, fp16, linearN, kmeansN (a lookup table of N-bit indices).</summary>
-    public static string FormatOf(WeightParams w) =>
-        w.FloatValue.Count > 0 ? "fp32"
-        : w.Float16Value.Length > 0 ? "fp16"
-        : w.Quantization is { } q ? (q.QuantizationTypeCase == QuantizationParams.QuantizationTypeOneofCase.LinearQuantization ? "linear" : "kmeans") + q.NumberOfBits
-        : "empty";
+    /// <summary>The stored format in the converter's words (<see cref="WeightFormat.Name"/>), "unknown" for bits out of range.</summary>
+    public static string FormatOf(WeightParams w) => WeightFormat.Of(w)?.Name ?? "unknown";
 
     private void Add(string role, WeightParams? w, long? count)
     {

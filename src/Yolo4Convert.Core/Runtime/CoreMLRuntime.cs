@@ -6,6 +6,7 @@ using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Numerics;
 using Yolo4Convert.Runtime.Ops;
+using Yolo4Convert.Weights;
 
 namespace Yolo4Convert.Runtime;
 
@@ -84,8 +85,8 @@ public sealed class CoreMLRuntime : IModelRuntime
             }
         }
 
-        StoredWeights = WeightDecoder.Coarsest(_network.Layers.Where(l => l.LayerCase == NeuralNetworkLayer.LayerOneofCase.Convolution)
-            .Select(kernels.FormatOf));
+        StoredWeights = WeightFormat.Coarsest(_network.Layers.Where(l => l.LayerCase == NeuralNetworkLayer.LayerOneofCase.Convolution)
+            .Select(kernels.FormatOf).OfType<WeightFormat>());
         _halfKernels = new(() => new(_kernels.Select(k => KeyValuePair.Create(k.Key, k.Value.Map(Half))), ReferenceEqualityComparer.Instance));
         BlobShapes = CoreMLModelValidator.Validate(_network, Info, fileName);
         _ops = [.. _network.Layers.Select(RuntimeOps.Of)];
@@ -98,8 +99,8 @@ public sealed class CoreMLRuntime : IModelRuntime
     /// <summary>The shape of every blob as the validator inferred it (null where it could not follow).</summary>
     internal IReadOnlyDictionary<string, TensorShape?> BlobShapes { get; }
 
-    /// <summary>The coarsest format of the stored convolution weights: fp32, fp16, linear8 or lutN (a lookup table of N-bit indices).</summary>
-    public string StoredWeights { get; }
+    /// <summary>The coarsest format of the stored convolution weights.</summary>
+    public WeightFormat StoredWeights { get; }
 
     /// <summary>Loads a model written by yolo4convert (or any model using the same layer subset).</summary>
     public static CoreMLRuntime Load(Stream stream, string fileName)

@@ -9,7 +9,7 @@ public interface IModelRuntime
     ModelInfo Info { get; }
 
     /// <summary>The coarsest format of the stored convolution weights: fp32, fp16, linearN or kmeansN.</summary>
-    string StoredWeights { get; }
+    Weights.WeightFormat StoredWeights { get; }
 
     /// <summary>Runs the model on an image of pixel values 0..255, RGB (or gray), CHW, at the input size.</summary>
     IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, ComputePrecision precision = ComputePrecision.Fp32);

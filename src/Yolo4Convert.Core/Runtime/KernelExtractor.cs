@@ -1,5 +1,6 @@
 using CoreML.Specification;
 using Yolo4Convert.Runtime.Ops;
+using Yolo4Convert.Weights;
 
 namespace Yolo4Convert.Runtime;
 
@@ -10,7 +11,7 @@ namespace Yolo4Convert.Runtime;
 internal sealed class KernelExtractor
 {
     private readonly Dictionary<NeuralNetworkLayer, ConvKernel> _taken = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<NeuralNetworkLayer, string> _formats = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<NeuralNetworkLayer, WeightFormat?> _formats = new(ReferenceEqualityComparer.Instance);
     private long _dropped;
 
     /// <summary>Called for each layer as it is read: takes the weights of a convolution the runtime can run.</summary>
@@ -22,9 +23,9 @@ internal sealed class KernelExtractor
         }
     }
 
-    /// <summary>The stored format of a convolution's weights (fp32, fp16, linear8, lutN), also once they are taken.</summary>
-    public string FormatOf(NeuralNetworkLayer layer) =>
-        _formats.TryGetValue(layer, out var format) ? format : WeightDecoder.FormatOf(layer.Convolution.Weights);
+    /// <summary>The stored format of a convolution's weights, also once they are taken (null when it has none).</summary>
+    public WeightFormat? FormatOf(NeuralNetworkLayer layer) =>
+        _formats.TryGetValue(layer, out var format) ? format : Stored(layer.Convolution.Weights);
 
     /// <summary>Checks a layer of the loaded model and returns its kernel (null for layers without weights).</summary>
     public ConvKernel? KernelOf(NeuralNetworkLayer layer)
@@ -41,7 +42,7 @@ internal sealed class KernelExtractor
     private ConvKernel Extract(NeuralNetworkLayer layer)
     {
         var p = layer.Convolution;
-        _formats[layer] = WeightDecoder.FormatOf(p.Weights);
+        _formats[layer] = Stored(p.Weights);
         _dropped += p.Weights.CalculateSize() / 4;
         var kernel = ConvKernel.Take(p);
 
@@ -55,4 +56,6 @@ internal sealed class KernelExtractor
 
         return kernel;
     }
+
+    private static WeightFormat? Stored(WeightParams? w) => w is null ? null : WeightFormat.Of(w);
 }

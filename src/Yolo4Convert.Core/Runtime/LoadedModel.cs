@@ -1,6 +1,7 @@
 using CoreML.Specification;
 using Google.Protobuf;
 using Yolo4Convert.Diagnostics;
+using Yolo4Convert.Weights;
 
 namespace Yolo4Convert.Runtime;
 
@@ -25,8 +26,8 @@ public sealed class LoadedModel
     /// <summary>The image input and metadata of either kind.</summary>
     public ModelInfo Info => Pipeline?.Info ?? Network!.Info;
 
-    /// <summary>The coarsest format of the stored convolution weights (fp32, fp16, linear8, lutN).</summary>
-    public string StoredWeights => Pipeline?.StoredWeights ?? Network!.StoredWeights;
+    /// <summary>The coarsest format of the stored convolution weights.</summary>
+    public WeightFormat StoredWeights => Pipeline?.StoredWeights ?? Network!.StoredWeights;
 
     /// <summary>Parses a model and prepares the runtime of its kind.</summary>
     public static LoadedModel Load(Stream stream, string fileName)

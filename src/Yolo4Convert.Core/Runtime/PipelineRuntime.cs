@@ -1,7 +1,9 @@
 using System.Collections.Immutable;
 using CoreML.Specification;
 using Yolo4Convert.Diagnostics;
+using Yolo4Convert.MetadataContract;
 using Yolo4Convert.Numerics;
+using Yolo4Convert.Weights;
 
 namespace Yolo4Convert.Runtime;
 
@@ -53,7 +55,7 @@ public sealed class PipelineRuntime
         // The raw heads named in the metadata are internal blobs of the decoder stage; listing them with their
         // shapes lets the heads be read back (and checked) as for a raw-head model.
         var userDefined = description.Metadata?.UserDefined.ToImmutableDictionary() ?? ImmutableDictionary<string, string>.Empty;
-        var heads = userDefined.TryGetValue("heads", out var names) ? names.Split(',') : [];
+        var heads = ModelMetadata.HeadNames(userDefined);
         var blobs = heads.Where(h => !_stageOutputs.Contains(h, StringComparer.Ordinal))
             .Select(h => _network.BlobShapes.TryGetValue(h, out var shape) && shape is { } s ? (h, s)
                 : throw new DarknetFormatException($"the metadata names head '{Echo.Of(h)}', which the NeuralNetwork stage does not compute.", where));
@@ -74,7 +76,7 @@ public sealed class PipelineRuntime
     public ModelInfo Info { get; }
 
     /// <summary>The coarsest format of the decoder stage's stored convolution weights.</summary>
-    public string StoredWeights => _network.StoredWeights;
+    public WeightFormat StoredWeights => _network.StoredWeights;
 
     /// <summary>The class labels of the NMS stage.</summary>
     public IReadOnlyList<string> Labels => _nms.Labels;

@@ -59,28 +59,6 @@ internal static class WeightDecoder
         };
     }
 
-    /// <summary>The stored format, named as `convert --quantize` names it: fp32, fp16, linearN or kmeansN (a lookup table).</summary>
-    public static string FormatOf(WeightParams w) =>
-        w.FloatValue.Count > 0 ? "fp32"
-        : w.Float16Value.Length > 0 ? "fp16"
-        : w.Quantization?.QuantizationTypeCase == QuantizationParams.QuantizationTypeOneofCase.LinearQuantization ? $"linear{w.Quantization.NumberOfBits}"
-        : $"kmeans{w.Quantization?.NumberOfBits}";
-
-    /// <summary>The coarsest of several formats: quantized below float16 below float32, fewer bits below more.</summary>
-    public static string Coarsest(IEnumerable<string> formats) => formats.DefaultIfEmpty("fp32").MinBy(Rank)!;
-
-    private static int Rank(string format)
-    {
-        if (format is "fp32" or "fp16")
-        {
-            return format == "fp32" ? 100 : 50;
-        }
-
-        var linear = format.StartsWith("linear", StringComparison.Ordinal);
-        // "linear" and "kmeans" are both six letters long.
-        return (2 * int.Parse(format.AsSpan(6), System.Globalization.CultureInfo.InvariantCulture)) + (linear ? 1 : 0);
-    }
-
     /// <summary>Decodes weights that passed <see cref="Problem"/>.</summary>
     public static float[] Decode(WeightParams w, int count, int channels)
     {

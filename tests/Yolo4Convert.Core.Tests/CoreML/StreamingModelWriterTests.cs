@@ -3,6 +3,7 @@ using Yolo4Convert.CoreML;
 using Yolo4Convert.CoreML.Pipeline;
 using Yolo4Convert.Darknet;
 using Yolo4Convert.Diagnostics;
+using Yolo4Convert.Weights;
 
 namespace Yolo4Convert.Tests.CoreML;
 
@@ -39,11 +40,11 @@ public sealed class StreamingModelWriterTests
     {
         var options = format switch
         {
-            "fp16" => new CoreMLWriterOptions { Precision = WeightPrecision.Fp16, Mish = MishLowering.Native },
-            "linear8" => new CoreMLWriterOptions { Quantization = WeightQuantization.Linear8 },
-            "kmeans8" => new CoreMLWriterOptions { Quantization = WeightQuantization.KMeans8, Precision = WeightPrecision.Fp16 },
-            "kmeans6" => new CoreMLWriterOptions { Quantization = WeightQuantization.KMeans6 },
-            _ => new CoreMLWriterOptions { Quantization = WeightQuantization.KMeans4 },
+            "fp16" => new CoreMLWriterOptions { Precision = WeightFormat.Fp16, Mish = MishLowering.Native },
+            "linear8" => new CoreMLWriterOptions { Quantization = WeightFormat.Linear8 },
+            "kmeans8" => new CoreMLWriterOptions { Quantization = WeightFormat.KMeans8, Precision = WeightFormat.Fp16 },
+            "kmeans6" => new CoreMLWriterOptions { Quantization = WeightFormat.KMeans6 },
+            _ => new CoreMLWriterOptions { Quantization = WeightFormat.KMeans4 },
         };
 
         var (expected, streamed) = Both(cfg, options);

@@ -45,7 +45,7 @@ public sealed class HeadSpecTests
     [InlineData("head.h.classes", "4", "error: output 'h' has 16 channels, but its metadata describes 2 anchors × (classes=4 + 5).")]
     public void FromMetadata_Damaged_IsOneFormatError(string key, string value, string expected)
     {
-        var ex = Assert.Throws<DarknetFormatException>(() => HeadSpec.FromMetadata(Info(16, (key, value))));
+        var ex = Assert.Throws<ModelFormatException>(() => HeadSpec.FromMetadata(Info(16, (key, value))));
 
         Assert.StartsWith(expected, ex.Message);
     }

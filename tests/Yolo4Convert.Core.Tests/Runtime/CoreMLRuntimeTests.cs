@@ -107,7 +107,7 @@ public sealed class CoreMLRuntimeTests
 
         var output = runtime.Run(pixels)["out"];
 
-        Assert.Equal("kmeans4", runtime.StoredWeights);
+        Assert.Equal("kmeans4", runtime.StoredWeights.Name);
         Assert.Equal([10f, 20f, 30f], [output.Data[0], output.Data[16], output.Data[32]]);
     }
 

@@ -3,6 +3,7 @@ using Yolo4Convert.CoreML;
 using Yolo4Convert.Detection;
 using Yolo4Convert.Numerics;
 using Yolo4Convert.Runtime;
+using Yolo4Convert.Weights;
 
 namespace Yolo4Convert.Tests.Runtime;
 
@@ -31,7 +32,7 @@ public sealed class HalfPrecisionParityTests(ITestOutputHelper log)
     public void Runtime_SeededZooModelWithFp16Weights_MatchesOpenCvWithinOnePercent(string cfg, int size)
     {
         var folder = Fixtures.TempFolder();
-        var model = TestModel.Create(cfg, size, folder, new CoreMLWriterOptions { Precision = WeightPrecision.Fp16 });
+        var model = TestModel.Create(cfg, size, folder, new CoreMLWriterOptions { Precision = WeightFormat.Fp16 });
         var pixels = Fixtures.SyntheticImage(3, size, size);
         var runtime = model.Runtime();
 
@@ -39,7 +40,7 @@ public sealed class HalfPrecisionParityTests(ITestOutputHelper log)
         var emulated = runtime.Run(pixels, ComputePrecision.Fp16);
         var theirs = Fixtures.OpenCvHeads(model.CfgPath, model.WeightsPath, pixels, folder);
 
-        Assert.Equal("fp16", runtime.StoredWeights);
+        Assert.Equal(WeightFormat.Fp16, runtime.StoredWeights);
         Assert.Equal(model.Result.Heads.Count, theirs.Count);
         for (var i = 0; i < theirs.Count; i++)
         {
@@ -62,8 +63,8 @@ public sealed class HalfPrecisionParityTests(ITestOutputHelper log)
         var folder = Fixtures.TempFolder();
         var weights = Fixtures.Shared(Fixtures.RealModelWeights);
         var fp32 = TestModel.Create(Fixtures.RealModelCfg, null, folder, weights: weights).Runtime();
-        var fp16 = TestModel.Create(Fixtures.RealModelCfg, null, folder, new CoreMLWriterOptions { Precision = WeightPrecision.Fp16 }, weights: weights).Runtime();
-        var linear8 = TestModel.Create(Fixtures.RealModelCfg, null, folder, new CoreMLWriterOptions { Quantization = WeightQuantization.Linear8 }, weights: weights).Runtime();
+        var fp16 = TestModel.Create(Fixtures.RealModelCfg, null, folder, new CoreMLWriterOptions { Precision = WeightFormat.Fp16 }, weights: weights).Runtime();
+        var linear8 = TestModel.Create(Fixtures.RealModelCfg, null, folder, new CoreMLWriterOptions { Quantization = WeightFormat.Linear8 }, weights: weights).Runtime();
         var pixels = OpenCvParityTests.RealImage(image, folder);
 
         var expected = Detect(fp32, pixels, 0.5f);

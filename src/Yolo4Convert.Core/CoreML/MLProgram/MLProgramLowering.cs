@@ -81,7 +81,7 @@ internal sealed class MLProgramLowering
     public MLProgramLowering(IrGraph graph, CoreMLWriterOptions options, IReadOnlyList<HeadDescription> heads)
     {
         (_graph, _options, _heads) = (graph, options, heads);
-        _b = new MilBlockBuilder(options.Precision == WeightPrecision.Fp16 ? DataType.Float16 : DataType.Float32);
+        _b = new MilBlockBuilder(options.Precision == Weights.WeightFormat.Fp16 ? DataType.Float16 : DataType.Float32);
         _values = new string[graph.Nodes.Length];
     }
 

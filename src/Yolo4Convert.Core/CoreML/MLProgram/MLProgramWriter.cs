@@ -14,7 +14,7 @@ namespace Yolo4Convert.CoreML.MLProgram;
 
 /// <summary>What a package write produced.</summary>
 public sealed record MLProgramWriteResult(
-    MLProgramTarget Target, WeightPrecision Precision, int OperationCount, IReadOnlyList<string> OperationTypes,
+    MLProgramTarget Target, Weights.WeightFormat Precision, int OperationCount, IReadOnlyList<string> OperationTypes,
     IReadOnlyList<HeadDescription> Heads, long WeightFileBytes, int Blobs)
 {
     /// <summary>The Core ML specification version.</summary>
@@ -50,7 +50,7 @@ public sealed class MLProgramWriter
     /// <summary>Creates a writer; <paramref name="target"/> null picks the lowest target that can express the options.</summary>
     public MLProgramWriter(CoreMLWriterOptions? options = null, MLProgramTarget? target = null)
     {
-        _options = options ?? new CoreMLWriterOptions { Precision = WeightPrecision.Fp16, Mish = MishLowering.Stable };
+        _options = options ?? new CoreMLWriterOptions { Precision = Weights.WeightFormat.Fp16, Mish = MishLowering.Stable };
         _common = new CoreMLWriter(_options);
         _target = target;
         foreach (var name in (_options.OutputNames ?? []).Append(_options.InputName))
@@ -61,9 +61,9 @@ public sealed class MLProgramWriter
             }
         }
 
-        if (_options.Quantization != WeightQuantization.None)
+        if (_options.Quantization is not null)
         {
-            throw new UnsupportedFeatureException($"--quantize {_options.Quantization.ToString().ToLowerInvariant()} is not available for .mlpackage output yet.", null,
+            throw new UnsupportedFeatureException($"--quantize {_options.Quantization.Name} is not available for .mlpackage output yet.", null,
                 "write a .mlmodel for quantized weights, or use --precision fp16 for a package half the size.");
         }
     }
@@ -126,7 +126,7 @@ public sealed class MLProgramWriter
         var program = new MilProgram { Version = 1 };
         program.Functions["main"] = function;
 
-        var description = new ModelDescription { Metadata = _common.Metadata(graph, heads) };
+        var description = new ModelDescription { Metadata = _common.Metadata(graph, heads).Message };
         description.Input.Add(_common.InputDescription(graph.Net));
         foreach (var head in heads)
         {

@@ -3,6 +3,8 @@ using CoreML.Specification;
 using Google.Protobuf;
 using Yolo4Convert.Darknet;
 using Yolo4Convert.Graph;
+using Yolo4Convert.MetadataContract;
+using Yolo4Convert.Passes;
 
 namespace Yolo4Convert.CoreML.Pipeline;
 
@@ -152,7 +154,7 @@ public sealed class PipelineWriter
         description.Input.Add(Threshold(IouInputName, _nms.IouThreshold, optional: true));
         description.Input.Add(Threshold(ConfidenceInputName, _nms.ConfidenceThreshold, optional: true));
         description.Output.Add(outputs);
-        Annotate(metadata, boxes, classes);
+        Annotate(metadata, raw.Metadata!, shaped.Network.SourceName, boxes, classes);
         var pipeline = new global::CoreML.Specification.Pipeline();
         pipeline.Models.Add([network, nmsModel]);
         pipeline.Names.Add(["decoder", "nms"]);
@@ -161,21 +163,16 @@ public sealed class PipelineWriter
         return (body with { Model = model }, new PipelineWriteResult(version, raw with { LayerCount = network.NeuralNetwork.Layers.Count }, boxes, classes, labels, _options.ClassNames is not null));
     }
 
-    private void Annotate(Metadata metadata, int boxes, int classes)
+    // The app-facing description says what the pipeline returns; the nms keys follow the body's.
+    private void Annotate(Metadata metadata, ModelMetadata typed, string sourceName, int boxes, int classes)
     {
-        var u = metadata.UserDefined;
+        var nms = new NmsMetadata(_nms.IouThreshold, _nms.ConfidenceThreshold, boxes, classes);
         if (_options.Description is null)
         {
-            metadata.ShortDescription = metadata.ShortDescription.Replace(" raw heads.", $" heads decoded in the model ({boxes} candidate boxes) and suppressed per class (Vision object detector).", StringComparison.Ordinal);
+            metadata.ShortDescription = typed.Description(sourceName, nms);
         }
 
-        u["nms"] = "1";
-        u["nms.per_class"] = "1";
-        u["nms.iou_threshold"] = Str(_nms.IouThreshold);
-        u["nms.confidence_threshold"] = Str(_nms.ConfidenceThreshold);
-        u["nms.boxes"] = Str(boxes);
-        u["nms.classes"] = Str(classes);
-        u["com.apple.coreml.model.preview.type"] = "objectDetector";
+        nms.Write(metadata.UserDefined);
     }
 
     private static FeatureDescription Array(string name, string text, int rows, int columns)
@@ -203,6 +200,4 @@ public sealed class PipelineWriter
     };
 
     private static string Str(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-
-    private static string Str(int v) => v.ToString(CultureInfo.InvariantCulture);
 }

@@ -4,6 +4,7 @@ using CoreML.Specification;
 using Google.Protobuf;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Passes;
+using Yolo4Convert.Weights;
 
 namespace Yolo4Convert.CoreML.Precision;
 
@@ -28,7 +29,7 @@ internal sealed class ConvWeightWriter(WeightEncoding encoding, double epsilon, 
 
     /// <summary>The serialised sizes of the kernel's and the bias' WeightParams (without their own framing).</summary>
     public (long Kernel, long Bias) Sizes(ConvSlot slot) =>
-        (WeightEncoding.SerializedSize(slot.Format, slot.KernelCount, slot.Conv.Filters), encoding.SerializedBiasSize(slot.Conv.Filters));
+        (slot.Format.SerializedSize(slot.KernelCount, slot.Conv.Filters), encoding.SerializedBiasSize(slot.Conv.Filters));
 
     /// <summary>Writes the <c>weights</c> and <c>bias</c> fields (90, 91) of one convolution's parameters.</summary>
     public void Write(ConvSlot slot, Stream output)
@@ -53,11 +54,11 @@ internal sealed class ConvWeightWriter(WeightEncoding encoding, double epsilon, 
         ProtoFraming.WriteField(output, ConvolutionLayerParams.WeightsFieldNumber, kernelSize);
         switch (format)
         {
-            case "fp32":
+            case WeightFormat.IeeeSingle:
                 ProtoFraming.WriteField(output, WeightParams.FloatValueFieldNumber, 4 * kernelCount);
                 ForEachChunk(values, folds, kernelCount / filters, (folded, _) => WriteFloats(folded, output));
                 break;
-            case "fp16":
+            case WeightFormat.IeeeHalf:
                 ProtoFraming.WriteField(output, WeightParams.Float16ValueFieldNumber, 2 * kernelCount);
                 ForEachChunk(values, folds, kernelCount / filters, (folded, first) =>
                 {
@@ -68,7 +69,7 @@ internal sealed class ConvWeightWriter(WeightEncoding encoding, double epsilon, 
                 break;
             default:
                 var kernel = WholeLayer(values, folds, kernelCount / filters);
-                encoding.Encode(layerName, kernel, bias).Weights.WriteTo(output);
+                encoding.Encode(layerName, format, kernel, bias).Weights.WriteTo(output);
                 break;
         }
 

@@ -26,7 +26,7 @@ public sealed class MLProgramRuntime : IModelRuntime
     private readonly ConcurrentDictionary<(Operation, bool), ConvKernel> _kernels = new();
     private readonly string _inputName;
 
-    private MLProgramRuntime(ModelInfo info, string storedWeights, Step[] steps, Dictionary<string, MilValue> constants, string inputName)
+    private MLProgramRuntime(ModelInfo info, Weights.WeightFormat storedWeights, Step[] steps, Dictionary<string, MilValue> constants, string inputName)
     {
         Info = info;
         StoredWeights = storedWeights;
@@ -48,7 +48,7 @@ public sealed class MLProgramRuntime : IModelRuntime
     public ModelInfo Info { get; }
 
     /// <inheritdoc/>
-    public string StoredWeights { get; }
+    public Weights.WeightFormat StoredWeights { get; }
 
     /// <summary>Loads a package and checks its program.</summary>
     public static MLProgramRuntime Load(InputFolder folder)
@@ -97,7 +97,7 @@ public sealed class MLProgramRuntime : IModelRuntime
         var (info, inputDims) = Describe(model, main, block, reader, where);
         var values = new Dictionary<string, MilValue>(StringComparer.Ordinal) { [info.InputName] = new MilValue(inputDims, DataType.Float32) };
         var constants = new Dictionary<string, MilValue>(StringComparer.Ordinal);
-        var formats = new Dictionary<string, string>(StringComparer.Ordinal);
+        var formats = new Dictionary<string, Weights.WeightFormat>(StringComparer.Ordinal);
         var inline = new Dictionary<Argument.Types.Binding, MilValue>(ReferenceEqualityComparer.Instance);
         var steps = new List<Step>();
         var convWeights = new List<string>();
@@ -157,7 +157,7 @@ public sealed class MLProgramRuntime : IModelRuntime
             }
         }
 
-        var stored = WeightDecoder.Coarsest(convWeights.Select(w => formats.GetValueOrDefault(w, "fp32")));
+        var stored = Weights.WeightFormat.Coarsest(convWeights.Select(w => formats.GetValueOrDefault(w, Weights.WeightFormat.Fp32)));
         return new MLProgramRuntime(info, stored, [.. steps], constants, info.InputName);
     }
 

@@ -73,12 +73,12 @@ internal static class MilConstexpr
         }
     }
 
-    /// <summary>How a constant is stored, in the runtime's weight format names: fp32, fp16, linear8, kmeansN.</summary>
-    public static string FormatOf(Operation op, MilValue value) => op.Type switch
+    /// <summary>How a constant is stored.</summary>
+    public static Weights.WeightFormat FormatOf(Operation op, MilValue value) => op.Type switch
     {
-        "constexpr_affine_dequantize" => "linear8",
-        "constexpr_lut_to_dense" => $"kmeans{(int)Math.Log2(op.Attributes["lut"].Type.TensorType.Dimensions[0].Constant.Size)}",
-        _ => value.Type == DataType.Float16 ? "fp16" : "fp32",
+        "constexpr_affine_dequantize" => Weights.WeightFormat.Linear8,
+        "constexpr_lut_to_dense" => Weights.WeightFormat.Parse($"kmeans{(int)Math.Log2(op.Attributes["lut"].Type.TensorType.Dimensions[0].Constant.Size)}"),
+        _ => value.Type == DataType.Float16 ? Weights.WeightFormat.Fp16 : Weights.WeightFormat.Fp32,
     };
 
     private static MilValue Typed(DataType type, int[] dims, float[] data)

@@ -24,7 +24,7 @@ public sealed class MLProgramWriterTests
     }
 
     private static CoreMLWriterOptions Options(string precision, MishLowering mish = MishLowering.Stable) =>
-        new() { Precision = precision == "fp16" ? WeightPrecision.Fp16 : WeightPrecision.Fp32, Mish = mish };
+        new() { Precision = Yolo4Convert.Weights.WeightFormat.Parse(precision), Mish = mish };
 
     /// <summary>Writes a package into memory: path → bytes.</summary>
     internal static (Dictionary<string, byte[]> Files, MLProgramWriteResult Result) Write(

@@ -4,6 +4,7 @@ using Google.Protobuf;
 using Xunit.Abstractions;
 using Yolo4Convert.CoreML;
 using Yolo4Convert.CoreML.Precision;
+using Yolo4Convert.Weights;
 
 namespace Yolo4Convert.Tests.CoreML.Precision;
 
@@ -19,8 +20,8 @@ public sealed class WeightEncodingTests(ITestOutputHelper log)
     private static CoreMLWriterOptions Options(string mode) => mode switch
     {
         "fp32" => new CoreMLWriterOptions(),
-        "fp16" => new CoreMLWriterOptions { Precision = WeightPrecision.Fp16 },
-        _ => new CoreMLWriterOptions { Quantization = Enum.Parse<WeightQuantization>(mode, ignoreCase: true) },
+        "fp16" => new CoreMLWriterOptions { Precision = WeightFormat.Fp16 },
+        _ => new CoreMLWriterOptions { Quantization = WeightFormat.Parse(mode) },
     };
 
     private static List<ConvolutionLayerParams> Convs(byte[] model) =>
@@ -212,9 +213,9 @@ public sealed class WeightEncodingTests(ITestOutputHelper log)
 
                 var encoding = new WeightEncoding(options.Precision, options.Quantization, options.MinimumQuantizedWeights);
                 var bias = kernel.Take(channels).ToArray();
-                var (weights, encodedBias) = encoding.Encode("000_conv", kernel, bias);
                 var format = encoding.FormatFor(kernel.Length);
-                Assert.Equal(weights.CalculateSize(), WeightEncoding.SerializedSize(format, kernel.Length, channels));
+                var (weights, encodedBias) = encoding.Encode("000_conv", format, kernel, bias);
+                Assert.Equal(weights.CalculateSize(), format.SerializedSize(kernel.Length, channels));
                 Assert.Equal(encodedBias.CalculateSize(), encoding.SerializedBiasSize(channels));
                 sizes.Add(weights.CalculateSize());
             }
@@ -226,7 +227,7 @@ public sealed class WeightEncodingTests(ITestOutputHelper log)
     [Fact]
     public void Quantize_AllLayersBelowTheThreshold_StaysInFloatAndSpec1()
     {
-        var options = new CoreMLWriterOptions { Quantization = WeightQuantization.KMeans4, Mish = MishLowering.Native, MinimumQuantizedWeights = int.MaxValue };
+        var options = new CoreMLWriterOptions { Quantization = WeightFormat.KMeans4, Mish = MishLowering.Native, MinimumQuantizedWeights = int.MaxValue };
 
         var model = TestModel.Create("cfg/yolov4-tiny.cfg", 128, Fixtures.TempFolder(), options);
 
@@ -238,9 +239,9 @@ public sealed class WeightEncodingTests(ITestOutputHelper log)
     [Fact]
     public void Fp16_WeightBeyondHalfRange_IsAnErrorNamingTheLayer()
     {
-        var encoding = new WeightEncoding(WeightPrecision.Fp16, WeightQuantization.None, 4096);
+        var encoding = new WeightEncoding(WeightFormat.Fp16, null, 4096);
 
-        var ex = Assert.Throws<Yolo4Convert.Diagnostics.UnsupportedFeatureException>(() => encoding.Encode("042_conv", [1f, 70000f], [0f]));
+        var ex = Assert.Throws<Yolo4Convert.Diagnostics.UnsupportedFeatureException>(() => encoding.Encode("042_conv", WeightFormat.Fp16, [1f, 70000f], [0f]));
 
         Assert.Contains("'042_conv'", ex.Message);
         Assert.Contains("70000", ex.Message);
