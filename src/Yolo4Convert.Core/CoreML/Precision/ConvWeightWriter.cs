@@ -35,21 +35,9 @@ internal sealed class ConvWeightWriter(WeightEncoding encoding, double epsilon, 
     public void Write(ConvSlot slot, Stream output)
     {
         var (conv, layerName, kernelCount, format) = (slot.Conv, slot.Layer.Name, slot.KernelCount, slot.Format);
-        var values = source.Open(conv);
-        if (values.KernelCount != kernelCount)
-        {
-            throw new InvalidOperationException($"layer {conv.Index} has {values.KernelCount} kernel values, the model was laid out for {kernelCount}");
-        }
-
+        var (values, folds) = OpenFolded(conv, kernelCount);
         var filters = conv.Filters;
-        if (_factors.Length < filters)
-        {
-            _factors = new double[filters];
-            _bias = new float[filters];
-        }
-
         var bias = _bias.AsSpan(0, filters);
-        var folds = BatchNormFolding.Factors(values.Biases, values.BatchNorm, epsilon, _factors, bias);
         var (kernelSize, biasSize) = Sizes(slot);
         ProtoFraming.WriteField(output, ConvolutionLayerParams.WeightsFieldNumber, kernelSize);
         switch (format)
@@ -84,6 +72,15 @@ internal sealed class ConvWeightWriter(WeightEncoding encoding, double epsilon, 
     /// </summary>
     public ReadOnlySpan<float> StreamFolded(ConvolutionalLayer conv, long kernelCount, Action<ReadOnlySpan<float>, long> consume)
     {
+        var (values, folds) = OpenFolded(conv, kernelCount);
+        ForEachChunk(values, folds, kernelCount / conv.Filters, consume);
+        return _bias.AsSpan(0, conv.Filters);
+    }
+
+    // Opens one convolution's values and works out its batch-norm folding into buffers reused for every layer: the
+    // per-filter factors (false when there is no batch norm to fold) and the folded bias, left in _bias.
+    private (ConvValues Values, bool Folds) OpenFolded(ConvolutionalLayer conv, long kernelCount)
+    {
         var values = source.Open(conv);
         if (values.KernelCount != kernelCount)
         {
@@ -97,10 +94,7 @@ internal sealed class ConvWeightWriter(WeightEncoding encoding, double epsilon, 
             _bias = new float[filters];
         }
 
-        var bias = _bias.AsSpan(0, filters);
-        var folds = BatchNormFolding.Factors(values.Biases, values.BatchNorm, epsilon, _factors, bias);
-        ForEachChunk(values, folds, kernelCount / filters, consume);
-        return bias;
+        return (values, BatchNormFolding.Factors(values.Biases, values.BatchNorm, epsilon, _factors, _bias.AsSpan(0, filters)));
     }
 
     // Reads the kernel chunk by chunk, folds each filter's part with its factor, and hands the folded chunk on
