@@ -12,7 +12,7 @@ internal static class ModelInspectionText
     {
         var sb = new StringBuilder();
         sb.AppendLine($"model: {m.File} ({N(m.FileBytes)} bytes)");
-        sb.AppendLine(m.SpecificationVersion is { } spec ? $"format: {m.FormatText}, spec {spec} (needs {m.MinimumOs} / macOS equivalent or later)" : $"format: {m.FormatText}");
+        sb.AppendLine(m.SpecificationVersion is { } spec ? $"format: {m.FormatText}, spec {spec} (needs {m.MinimumOs} or later)" : $"format: {m.FormatText}");
         if (m.Strings.KerasVersion is not null || m.Strings.Backend is not null)
         {
             sb.AppendLine($"keras_version: {Echo.Of(m.Strings.KerasVersion ?? "?")}, backend: {Echo.Of(m.Strings.Backend ?? "?")}");

@@ -47,7 +47,7 @@ public sealed class InspectModelCommandTests
         Assert.True(mish > 0);
         Assert.Equal("neuralNetwork", json.GetProperty("format").GetString());
         Assert.Equal(2, json.GetProperty("specificationVersion").GetInt32()); // custom layers need spec 2
-        Assert.Equal("iOS 11.2", json.GetProperty("minimumOs").GetString());
+        Assert.Equal("iOS 11.2 / macOS 10.13.2", json.GetProperty("minimumOs").GetString());
         var custom = Assert.Single(json.GetProperty("customLayers").EnumerateArray());
         Assert.Equal("Mish", custom.GetProperty("className").GetString());
         Assert.Equal(mish, custom.GetProperty("count").GetInt32());
@@ -165,7 +165,7 @@ public sealed class InspectModelCommandTests
         var line = FailureAssert.Fails(2, folder, "inspect", image);
 
         Assert.StartsWith($"{image}@0: error: this binary file of {new FileInfo(image).Length:N0} bytes (starting FFD8", line);
-        Assert.Contains("is neither a Darknet cfg nor a model yolo4convert reads (.mlmodel, .h5)", line);
+        Assert.Contains("is neither a Darknet cfg nor a model yolo4convert reads (.mlmodel, .mlpackage, .h5)", line);
         Assert.DoesNotContain("swap", line, StringComparison.OrdinalIgnoreCase);
     }
 

@@ -47,7 +47,7 @@ public static class ModelInspector
         }
 
         return new ModelFormatException(
-            $"this binary file of {length.ToString("N0", CultureInfo.InvariantCulture)} bytes (starting {Convert.ToHexString(head)}) is neither a Darknet cfg nor a model yolo4convert reads (.mlmodel, .h5); "
+            $"this binary file of {length.ToString("N0", CultureInfo.InvariantCulture)} bytes (starting {Convert.ToHexString(head)}) is neither a Darknet cfg nor a model yolo4convert reads (.mlmodel, .mlpackage, .h5); "
             + "expected a .cfg text, a Core ML .mlmodel (a protobuf) or a Keras .h5 (HDF5).",
             SourceLocation.Bytes(file.Name, 0), "inspect takes a cfg (yolo4convert inspect CFG [WEIGHTS]) or a model yolo4convert wrote (yolo4convert inspect MODEL).");
     }
