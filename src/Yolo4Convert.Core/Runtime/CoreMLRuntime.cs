@@ -153,12 +153,7 @@ public sealed class CoreMLRuntime : IModelRuntime
     public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, IReadOnlyCollection<string> keep, ComputePrecision precision = ComputePrecision.Fp32)
     {
         ArgumentNullException.ThrowIfNull(keep);
-        ArgumentNullException.ThrowIfNull(pixels);
-        var channels = Info.Grayscale ? 1 : 3;
-        if (pixels.Shape != new TensorShape(channels, Info.Height, Info.Width))
-        {
-            throw new ArgumentException($"the image is {pixels.Shape}; the model wants {channels}x{Info.Height}x{Info.Width}", nameof(pixels));
-        }
+        Info.CheckInput(pixels);
 
         var half = precision == ComputePrecision.Fp16;
         // The buffers of the previous run are reused; a concurrent run gets a pool of its own.

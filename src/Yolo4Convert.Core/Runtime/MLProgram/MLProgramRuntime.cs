@@ -167,19 +167,14 @@ public sealed class MLProgramRuntime : IModelRuntime
     /// <inheritdoc/>
     public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, IReadOnlyCollection<string> keep, ComputePrecision precision = ComputePrecision.Fp32)
     {
-        ArgumentNullException.ThrowIfNull(pixels);
         ArgumentNullException.ThrowIfNull(keep);
-        var channels = Info.Grayscale ? 1 : 3;
-        if (pixels.Shape != new TensorShape(channels, Info.Height, Info.Width))
-        {
-            throw new ArgumentException($"the image is {pixels.Shape}; the model wants {channels}x{Info.Height}x{Info.Width}", nameof(pixels));
-        }
+        Info.CheckInput(pixels);
 
         var half = precision == ComputePrecision.Fp16;
         var context = new MilRunContext(half, _kernels);
         var values = new Dictionary<string, MilValue>(half ? _halfConstants.Value : _constants, StringComparer.Ordinal)
         {
-            [_inputName] = new MilValue([1, channels, Info.Height, Info.Width], DataType.Float32, RoundIf(half, Planes(pixels))),
+            [_inputName] = new MilValue([1, Info.InputShape.C, Info.Height, Info.Width], DataType.Float32, RoundIf(half, Planes(pixels))),
         };
         var pinned = Info.Outputs.Select(o => o.Name).Concat(keep).ToHashSet(StringComparer.Ordinal);
         for (var i = 0; i < _steps.Length; i++)
