@@ -91,11 +91,6 @@ internal sealed class ConvertReport(
         }
     }
 
-    private static string OsFor(int version) => version switch
-    {
-        1 => "iOS 11+",
-        2 => "iOS 11.2+",
-        3 => "iOS 12+",
-        _ => $"spec {version}",
-    };
+    // "iOS 11.2+": the iOS half of the one table of spec versions.
+    private static string OsFor(int version) => Inspection.CoreMLVersions.MinimumOs(version).Split(" / ")[0] + "+";
 }
