@@ -59,6 +59,7 @@ internal static class PackageOptions
         var seconds = watch.Elapsed.TotalSeconds;
         var bytes = outputs.WrittenLength(outputFile.ToString());
         var precision = PrecisionOptions.Format(result.Precision);
+        var weights = options.Quantization is null ? string.Empty : PrecisionOptions.Summary(options, result.Weights);
         var mish = mishLayers == 0 ? null : MishChoice.Name(options.Mish);
         if (json)
         {
@@ -73,6 +74,7 @@ internal static class PackageOptions
                     opset = result.Opset,
                     target = result.Target.Name(),
                     precision,
+                    quantization = PrecisionOptions.QuantizationName(options),
                     operations = result.OperationCount,
                     operationTypes = result.OperationTypes,
                     weightFileBytes = result.WeightFileBytes,
@@ -96,7 +98,14 @@ internal static class PackageOptions
             var mishText = mish is null ? string.Empty : $", mish: {mish} (built-in ops)";
             stdout.WriteLine(
                 $"wrote {outputFile}: ML Program package, {shaped.Network.Layers.Length} Darknet layers -> {result.OperationCount} MIL ops{mishText}, " +
-                $"spec {result.SpecificationVersion} ({result.Target.Name()}+, opset {result.Opset}), {precision}, {CommonOptions.Mb(bytes)}, outputs {heads}, {CommonOptions.F(seconds, "0.00")} s");
+                $"spec {result.SpecificationVersion} ({result.Target.Name()}+, opset {result.Opset}), {precision}{weights}, {CommonOptions.Mb(bytes)}, outputs {heads}, {CommonOptions.F(seconds, "0.00")} s");
+            if (parse.GetValue(CommandRunner.Verbose))
+            {
+                foreach (var line in PrecisionOptions.VerboseLines(options, result.Weights))
+                {
+                    stdout.WriteLine(line);
+                }
+            }
         }
 
         stdout.Flush();

@@ -133,14 +133,31 @@ public sealed class PackageCommandTests
         Assert.Equal(expected, line);
     }
 
-    [Fact]
-    public void Convert_PackageWithQuantize_IsUnsupportedAndWritesNothing()
+    [Theory]
+    [InlineData("linear8")]
+    [InlineData("kmeans4")]
+    public void Convert_PackageWithQuantize_RaisesTheTargetToIOS16AndNamesTheWeights(string format)
     {
         var folder = Folder();
 
-        var line = CliAssert.OneErrorLine(Convert(folder, "demo.mlpackage", "--quantize", "linear8"), 3);
+        var (exit, stdout, stderr) = Convert(folder, "demo.mlpackage", "--quantize", format);
 
-        Assert.Contains("--quantize linear8 is not available for .mlpackage output yet", line, StringComparison.Ordinal);
+        Assert.True(exit == 0, stderr);
+        Assert.Matches($@", spec 7 \(iOS16\+, opset CoreML6\), fp16, weights {format}( \(\d+ small convs in fp16, --verbose lists them\))?, ", stdout);
+        Assert.True(File.Exists(Path.Combine(folder, "demo.mlpackage", "Data/com.apple.CoreML/weights/weight.bin")));
+    }
+
+    [Theory]
+    [InlineData("linear8", "iOS15", "--quantize linear8 needs iOS16 (its constexpr weight ops arrived with opset CoreML6); --target iOS15 cannot express it.")]
+    [InlineData("kmeans4", "iOS18", "--quantize kmeans4 with --target iOS18: opset CoreML8 replaced constexpr_lut_to_dense with a per-group form")]
+    public void Convert_QuantizeWithATargetThatCannotExpressIt_IsUnsupportedAndWritesNothing(string format, string target, string expected)
+    {
+        var folder = Folder();
+
+        var line = CliAssert.OneErrorLine(Convert(folder, "demo.mlpackage", "--quantize", format, "--target", target), 3);
+
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        Assert.Contains("Hint:", line, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(folder, "demo.mlpackage")));
         NoTemporaries(folder);
     }

@@ -70,6 +70,13 @@ internal sealed class BlobLayout
         return slot;
     }
 
+    /// <summary>A reference to <paramref name="slot"/> as a value of the declared <paramref name="shape"/>.</summary>
+    public static Value Reference(BlobSlot slot, params long[] shape) => new()
+    {
+        Type = MilBlockBuilder.Tensor(slot.DataType, shape),
+        BlobFileValue = new Value.Types.BlobFileValue { FileName = FileName, Offset = (ulong)slot.MetadataOffset },
+    };
+
     /// <summary>The next multiple of 64 at or after <paramref name="offset"/>.</summary>
     public static long Align(long offset) => (offset + RecordSize - 1) / RecordSize * RecordSize;
 

@@ -1,4 +1,5 @@
 using CoreML.Specification.MILSpec;
+using Yolo4Convert.CoreML.Precision;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Ir;
@@ -7,7 +8,7 @@ using MilValueType = CoreML.Specification.MILSpec.ValueType;
 namespace Yolo4Convert.CoreML.MLProgram;
 
 /// <summary>One convolution's blobs in weight.bin: its folded kernel and bias, in the program's weight dtype.</summary>
-internal sealed record ConvBlobs(string OpName, ConvolutionalLayer Conv, long KernelCount, BlobSlot Kernel, BlobSlot Bias);
+internal sealed record ConvBlobs(string OpName, ConvolutionalLayer Conv, long KernelCount, KernelBlobs Kernel, BlobSlot Bias);
 
 /// <summary>
 /// The ML Program op table: lowers the IR node by node, in order, into the <c>main</c> function's block. The image
@@ -76,13 +77,15 @@ internal sealed class MLProgramLowering
     private readonly MilBlockBuilder _b;
     private readonly BlobLayout _blobs = new();
     private readonly List<ConvBlobs> _convs = [];
+    private readonly WeightEncoding _encoding;
     private readonly string[] _values;
 
     public MLProgramLowering(IrGraph graph, CoreMLWriterOptions options, IReadOnlyList<HeadDescription> heads)
     {
         (_graph, _options, _heads) = (graph, options, heads);
-        _b = new MilBlockBuilder(options.Precision == Weights.WeightFormat.Fp16 ? DataType.Float16 : DataType.Float32);
+        _b = new MilBlockBuilder(options.Precision == Yolo4Convert.Weights.WeightFormat.Fp16 ? DataType.Float16 : DataType.Float32);
         _values = new string[graph.Nodes.Length];
+        _encoding = WeightEncoding.From(options);
     }
 
     /// <summary>What this table maps and refuses.</summary>
@@ -93,6 +96,9 @@ internal sealed class MLProgramLowering
 
     /// <summary>The weight file's layout (complete after <see cref="Emit"/>).</summary>
     public BlobLayout Blobs => _blobs;
+
+    /// <summary>Each convolution's kernel format, planned as the program was laid out.</summary>
+    public WeightEncodingReport Weights => new([.. _convs.Select(c => new EncodedLayer(c.OpName, c.KernelCount, c.Kernel.Format, c.Kernel.Bytes))]);
 
     /// <summary>The convolutions' blobs, in file order.</summary>
     public IReadOnlyList<ConvBlobs> Convolutions => _convs;
@@ -143,16 +149,16 @@ internal sealed class MLProgramLowering
         var name = Name(node);
         var x = _graph.ShapeOf(node.Inputs[0]);
         var kernelShape = new long[] { c.Filters, x.C / c.Groups, c.KernelSize, c.KernelSize };
-        var kernel = _blobs.Add(_b.Compute, c.KernelCount);
-        var bias = _blobs.Add(_b.Compute, c.Filters);
         if (kernelShape.Aggregate(1L, (a, d) => a * d) != c.KernelCount)
         {
             throw new InvalidOperationException($"layer {c.Weights.Index}: {c.KernelCount} kernel values for a {string.Join('x', kernelShape)} kernel");
         }
 
+        var format = _encoding.Plan(name, c.KernelCount, c.Filters);
+        var (weight, kernel) = KernelStorage.Emit(_b, _blobs, name + "_weight", format, kernelShape);
+        var bias = _blobs.Add(_b.Compute, c.Filters);
         _convs.Add(new ConvBlobs(name, c.Weights, c.KernelCount, kernel, bias));
-        var weight = _b.Const(name + "_weight", Blob(kernel, kernelShape));
-        var b = _b.Const(name + "_bias", Blob(bias, c.Filters));
+        var b = _b.Const(name + "_bias", BlobLayout.Reference(bias, c.Filters));
         return _b.Op("conv", name, Type(node.Shape),
             ("x", input), ("weight", weight), ("bias", b),
             ("strides", _b.Ints(name + "_strides", c.StrideY, c.StrideX)),
@@ -161,12 +167,6 @@ internal sealed class MLProgramLowering
             ("dilations", _b.Ints(name + "_dilations", c.Dilation, c.Dilation)),
             ("groups", _b.Int(name + "_groups", c.Groups)));
     }
-
-    private static Value Blob(BlobSlot slot, params long[] shape) => new()
-    {
-        Type = MilBlockBuilder.Tensor(slot.DataType, shape),
-        BlobFileValue = new Value.Types.BlobFileValue { FileName = BlobLayout.FileName, Offset = (ulong)slot.MetadataOffset },
-    };
 
     private string MaxPool(IrNode node, MaxPool2d m, string input)
     {

@@ -8,14 +8,15 @@ using Yolo4Convert.Darknet;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
 using Yolo4Convert.Passes;
+using Yolo4Convert.Weights;
 using MilProgram = CoreML.Specification.MILSpec.Program;
 
 namespace Yolo4Convert.CoreML.MLProgram;
 
 /// <summary>What a package write produced.</summary>
 public sealed record MLProgramWriteResult(
-    MLProgramTarget Target, Weights.WeightFormat Precision, int OperationCount, IReadOnlyList<string> OperationTypes,
-    IReadOnlyList<HeadDescription> Heads, long WeightFileBytes, int Blobs)
+    MLProgramTarget Target, WeightFormat Precision, int OperationCount, IReadOnlyList<string> OperationTypes,
+    IReadOnlyList<HeadDescription> Heads, long WeightFileBytes, int Blobs, WeightEncodingReport Weights)
 {
     /// <summary>The Core ML specification version.</summary>
     public int SpecificationVersion => Target.SpecificationVersion();
@@ -46,11 +47,12 @@ public sealed class MLProgramWriter
     private readonly CoreMLWriterOptions _options;
     private readonly CoreMLWriter _common;
     private readonly MLProgramTarget? _target;
+    private readonly MLProgramTarget _needed;
 
     /// <summary>Creates a writer; <paramref name="target"/> null picks the lowest target that can express the options.</summary>
     public MLProgramWriter(CoreMLWriterOptions? options = null, MLProgramTarget? target = null)
     {
-        _options = options ?? new CoreMLWriterOptions { Precision = Weights.WeightFormat.Fp16, Mish = MishLowering.Stable };
+        _options = options ?? new CoreMLWriterOptions { Precision = WeightFormat.Fp16, Mish = MishLowering.Stable };
         _common = new CoreMLWriter(_options);
         _target = target;
         foreach (var name in (_options.OutputNames ?? []).Append(_options.InputName))
@@ -61,15 +63,26 @@ public sealed class MLProgramWriter
             }
         }
 
-        if (_options.Quantization is not null)
+        var needed = KernelStorage.MinimumTarget(_options.Quantization ?? _options.Precision);
+        if (target is { } pinned && pinned < needed)
         {
-            throw new UnsupportedFeatureException($"--quantize {_options.Quantization.Name} is not available for .mlpackage output yet.", null,
-                "write a .mlmodel for quantized weights, or use --precision fp16 for a package half the size.");
+            throw new UnsupportedFeatureException(
+                $"--quantize {_options.Quantization!.Name} needs {needed.Name()} (its constexpr weight ops arrived with opset {needed.Opset()}); --target {pinned.Name()} cannot express it.", null,
+                $"leave out --target ({needed.Name()} is chosen), pass --target {needed.Name()} or later, or drop --quantize.");
         }
+
+        if (target is MLProgramTarget.IOS18 && _options.Quantization is WeightFormat.KMeans)
+        {
+            throw new UnsupportedFeatureException(
+                $"--quantize {_options.Quantization.Name} with --target iOS18: opset CoreML8 replaced constexpr_lut_to_dense with a per-group form that yolo4convert does not write.", null,
+                "pass --target iOS17 (it runs on iOS 18 too) or leave out --target.");
+        }
+
+        _needed = needed;
     }
 
-    /// <summary>The target the package is written for: the pinned one, or the lowest that works (iOS 15).</summary>
-    public MLProgramTarget Target => _target ?? MLProgramTarget.IOS15;
+    /// <summary>The target the package is written for: the pinned one, or the lowest that works (iOS 15; iOS 16 for compressed weights).</summary>
+    public MLProgramTarget Target => _target ?? _needed;
 
     /// <summary>The heads of a network with the output names this writer gives them.</summary>
     public IReadOnlyList<HeadDescription> DescribeHeads(ShapedNetwork shaped) => _common.DescribeHeads(shaped);
@@ -134,10 +147,11 @@ public sealed class MLProgramWriter
         }
 
         var model = new Model { SpecificationVersion = target.SpecificationVersion(), Description = description, MlProgram = program };
-        var ops = block.Operations.Where(o => o.Type != "const").ToList();
+        // Counted like the .mlmodel's layers: what computes, not the weights (const, and the constexpr ops that decompress them).
+        var ops = block.Operations.Where(o => !o.Type.StartsWith("const", StringComparison.Ordinal)).ToList();
         return (model, lowering, new MLProgramWriteResult(
             target, _options.Precision, ops.Count, [.. ops.Select(o => o.Type).Distinct().Order(StringComparer.Ordinal)], heads,
-            lowering.Blobs.Length, lowering.Blobs.Slots.Count));
+            lowering.Blobs.Length, lowering.Blobs.Slots.Count, lowering.Weights));
     }
 
     // The header, then per convolution the kernel's and the bias' metadata and data, each record 64-byte aligned;
@@ -162,22 +176,44 @@ public sealed class MLProgramWriter
             Put(BlobLayout.Metadata(slot));
         }
 
-        var half = lowering.Convolutions.Count > 0 && lowering.Convolutions[0].Kernel.DataType == DataType.Float16;
         var writer = new ConvWeightWriter(WeightEncoding.From(_options), _options.BatchNormEpsilon, source);
+        var kmeans = new KMeansQuantizer();
         var buffer = Array.Empty<byte>();
         Put(layout.Header());
         foreach (var conv in lowering.Convolutions)
         {
-            Record(conv.Kernel);
-            var bias = writer.StreamFolded(conv.Conv, conv.KernelCount, (folded, first) =>
+            var half = conv.Kernel.Dense == DataType.Float16;
+            ReadOnlySpan<float> bias;
+            if (conv.Kernel.Format.IsQuantized)
             {
-                if (buffer.Length < 4 * folded.Length)
+                var kernel = writer.ReadFolded(conv.Conv, conv.KernelCount, out bias);
+                var slots = conv.Kernel.Slots;
+                var i = 0;
+                foreach (var bytes in KernelStorage.Encode(conv.Kernel, kernel, conv.Conv.Filters, conv.OpName, kmeans))
                 {
-                    buffer = new byte[4 * folded.Length];
-                }
+                    if (bytes.Length != slots[i].SizeInBytes)
+                    {
+                        throw new InvalidOperationException($"{conv.OpName}: blob {i} has {bytes.Length} bytes, {slots[i].SizeInBytes} were laid out");
+                    }
 
-                Put(Encode(folded, buffer, half, conv.OpName, first));
-            });
+                    Record(slots[i++]);
+                    Put(bytes);
+                }
+            }
+            else
+            {
+                Record(conv.Kernel.Slots[0]);
+                bias = writer.StreamFolded(conv.Conv, conv.KernelCount, (folded, first) =>
+                {
+                    if (buffer.Length < 4 * folded.Length)
+                    {
+                        buffer = new byte[4 * folded.Length];
+                    }
+
+                    Put(Encode(folded, buffer, half, conv.OpName, first));
+                });
+            }
+
             Record(conv.Bias);
             Put(Encode(bias, new byte[4 * bias.Length], half, conv.OpName + "_bias", 0));
         }

@@ -124,6 +124,41 @@ internal sealed partial class MilBlockBuilder(DataType compute)
         return name;
     }
 
+    /// <summary>
+    /// Adds an iOS16-form constexpr op (<c>constexpr_affine_dequantize</c>, <c>constexpr_lut_to_dense</c>): no inputs,
+    /// every parameter an attribute next to "name" holding its value (a blob reference or an immediate), one output.
+    /// </summary>
+    public string Constexpr(string type, string name, MilValueType output, params (string Key, Value Val)[] attributes)
+    {
+        name = Unique(name);
+        var op = new Operation { Type = type };
+        op.Attributes["name"] = String(name);
+        foreach (var (key, val) in attributes)
+        {
+            op.Attributes[key] = val;
+        }
+
+        op.Outputs.Add(new NamedValueType { Name = name, Type = output });
+        Block.Operations.Add(op);
+        _types[name] = output;
+        return name;
+    }
+
+    /// <summary>An immediate int32 scalar value.</summary>
+    public static Value IntValue(int value) => Immediate(Tensor(DataType.Int32), t => t.Ints = new TensorValue.Types.RepeatedInts { Values = { value } });
+
+    /// <summary>An immediate uint32 vector value (stored little-endian in <c>bytes</c>).</summary>
+    public static Value UInt32Value(params long[] values)
+    {
+        var bytes = new byte[4 * values.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4 * i), checked((uint)values[i]));
+        }
+
+        return Immediate(Tensor(DataType.Uint32, values.Length), t => t.Bytes = new TensorValue.Types.RepeatedBytes { Values = ByteString.CopyFrom(bytes) });
+    }
+
     /// <summary>An op with one input per parameter.</summary>
     public string Op(string type, string name, MilValueType output, params (string Param, string Value)[] inputs) =>
         Op(type, name, output, [.. inputs.Select(i => (i.Param, new[] { i.Value }))]);

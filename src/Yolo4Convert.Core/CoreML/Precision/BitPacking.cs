@@ -36,6 +36,33 @@ internal static class BitPacking
         return bytes;
     }
 
+    /// <summary>
+    /// Packs indices (each below 2^bits) least significant bit first, as MIL blobs and constexpr_lut_to_dense store
+    /// sub-byte values: index i takes bits [i·bits, i·bits + bits) of the stream, bit 0 of byte 0 first.
+    /// </summary>
+    public static byte[] PackLsbFirst(ReadOnlySpan<byte> indices, int bits)
+    {
+        if (bits == 8)
+        {
+            return indices.ToArray();
+        }
+
+        var bytes = new byte[ByteCount(indices.Length, bits)];
+        long bit = 0;
+        foreach (var q in indices)
+        {
+            for (var b = 0; b < bits; b++, bit++)
+            {
+                if (((q >> b) & 1) != 0)
+                {
+                    bytes[bit >> 3] |= (byte)(1 << (int)(bit & 7));
+                }
+            }
+        }
+
+        return bytes;
+    }
+
     /// <summary>Unpacks <paramref name="count"/> indices of <paramref name="bits"/> bits.</summary>
     public static int[] Unpack(ReadOnlySpan<byte> bytes, int bits, int count)
     {

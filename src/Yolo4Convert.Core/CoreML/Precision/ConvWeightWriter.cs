@@ -77,6 +77,19 @@ internal sealed class ConvWeightWriter(WeightEncoding encoding, double epsilon, 
         return _bias.AsSpan(0, conv.Filters);
     }
 
+    /// <summary>
+    /// Reads one convolution whole and returns its batch-norm-folded kernel, and its folded bias in
+    /// <paramref name="bias"/>: the path of formats encoded a layer at a time (the ML Program's compressed kernels).
+    /// Both spans live in buffers reused by the next call.
+    /// </summary>
+    public ReadOnlySpan<float> ReadFolded(ConvolutionalLayer conv, long kernelCount, out ReadOnlySpan<float> bias)
+    {
+        var (values, folds) = OpenFolded(conv, kernelCount);
+        var kernel = WholeLayer(values, folds, kernelCount / conv.Filters);
+        bias = _bias.AsSpan(0, conv.Filters);
+        return kernel;
+    }
+
     // Opens one convolution's values and works out its batch-norm folding into buffers reused for every layer: the
     // per-filter factors (false when there is no batch norm to fold) and the folded bias, left in _bias.
     private (ConvValues Values, bool Folds) OpenFolded(ConvolutionalLayer conv, long kernelCount)

@@ -112,6 +112,13 @@ internal sealed class PackageReader
                     Assert.Equal(count, stored);
                 }
             }
+            else if (op.Type.StartsWith("constexpr_", StringComparison.Ordinal))
+            {
+                Assert.True(spec >= 7, $"{op.Type} needs opset CoreML6 (spec 7)");
+                Assert.Empty(op.Inputs);
+                blobs.AddRange(op.Attributes.Values.Where(v => v.ValueCase == Value.ValueOneofCase.BlobFileValue));
+                Assert.Equal(InferConstexpr(op), output.Type);
+            }
             else
             {
                 Assert.Equal(["name"], op.Attributes.Keys);
@@ -133,7 +140,7 @@ internal sealed class PackageReader
             Assert.Equal(described2.Type.MultiArrayType.Shape, Shape(types[output]));
         }
 
-        foreach (var op in Block.Operations.Where(o => o.Type is not ("const" or "cast")))
+        foreach (var op in Block.Operations.Where(o => o.Type is not ("const" or "cast") && !o.Type.StartsWith("constexpr_", StringComparison.Ordinal)))
         {
             var first = op.Inputs[op.Type == "concat" ? "values" : "x"].Arguments[0].Name;
             if (first != input.Name)
@@ -238,6 +245,59 @@ internal sealed class PackageReader
         }
 
         return Tensor(dt, shape);
+    }
+
+    // iOS16's constexpr_affine_dequantize and constexpr_lut_to_dense, in CoreML6/7's attribute form: the parameters'
+    // types against the op definitions' type domains, and the output type they give.
+    private static MilValueType InferConstexpr(Operation op)
+    {
+        var a = op.Attributes;
+        switch (op.Type)
+        {
+            case "constexpr_affine_dequantize":
+                {
+                    Assert.Equal(["axis", "name", "quantized_data", "scale", "zero_point"], a.Keys.Order(StringComparer.Ordinal));
+                    var data = a["quantized_data"].Type.TensorType;
+                    Assert.Contains(data.DataType, new[] { DataType.Uint8, DataType.Int8 });
+                    var axis = a["axis"].ImmediateValue.Tensor.Ints.Values.Single();
+                    var along = Shape(a["quantized_data"].Type)[axis < 0 ? axis + data.Rank : axis];
+                    Assert.Contains(a["zero_point"].Type.TensorType.DataType, new[] { DataType.Uint8, DataType.Int8, DataType.Float32 });
+                    Assert.Contains(a["scale"].Type.TensorType.DataType, new[] { DataType.Float16, DataType.Float32 });
+                    foreach (var p in new[] { "zero_point", "scale" })
+                    {
+                        var shape = Shape(a[p].Type);
+                        Assert.True(shape.Length == 0 || shape is [var n] && (n == 1 || n == along), $"{p} has shape [{string.Join(",", shape)}] for {along} slices");
+                    }
+
+                    return Tensor(a["scale"].Type.TensorType.DataType, Shape(a["quantized_data"].Type));
+                }
+
+            case "constexpr_lut_to_dense":
+                {
+                    Assert.Equal(["indices", "lut", "name", "shape"], a.Keys.Order(StringComparer.Ordinal));
+                    var entries = Shape(a["lut"].Type).Single();
+                    var bits = entries switch { 2 => 1, 4 => 2, 16 => 4, 64 => 6, 256 => 8, _ => throw new InvalidOperationException($"a table of {entries}") };
+                    Assert.Contains(a["lut"].Type.TensorType.DataType, new[] { DataType.Float16, DataType.Float32, DataType.Uint8, DataType.Int8 });
+                    Assert.Equal(DataType.Uint32, a["shape"].Type.TensorType.DataType);
+                    var bytes = a["shape"].ImmediateValue.Tensor.Bytes.Values.ToByteArray();
+                    long[] shape = [.. Enumerable.Range(0, bytes.Length / 4).Select(i => (long)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(4 * i)))];
+                    Assert.Equal(DataType.Uint8, a["indices"].Type.TensorType.DataType);
+                    Assert.Equal(((shape.Aggregate(1L, (x, d) => x * d) * bits) + 7) / 8, Shape(a["indices"].Type).Single());
+                    return Tensor(a["lut"].Type.TensorType.DataType, shape);
+                }
+
+            default:
+                throw new InvalidOperationException($"no rule for {op.Type}");
+        }
+    }
+
+    /// <summary>A blob's raw data bytes, located through its metadata record.</summary>
+    public byte[] BlobBytes(Value value)
+    {
+        var meta = (int)value.BlobFileValue.Offset;
+        var size = (int)BinaryPrimitives.ReadUInt64LittleEndian(Weights.AsSpan(meta + 8));
+        var data = (int)BinaryPrimitives.ReadUInt64LittleEndian(Weights.AsSpan(meta + 16));
+        return Weights.AsSpan(data, size).ToArray();
     }
 
     private Value ConstValue(Operation op, string param) => Consts[op.Inputs[param].Arguments.Single().Name];
