@@ -79,4 +79,25 @@ public sealed class MLPackageInspectTests
         Assert.Contains("layers: 2 (conv 1, relu 1)", stdout);
         Assert.Matches(@"conv kernels\s+fp32\s+1 tensors\s+6 values\s+24 bytes", stdout);
     }
+
+    [Fact]
+    public void Inspect_QuantizedPackage_CountsTheCompressedKernelsByFormat()
+    {
+        var folder = Fixtures.TempFolder();
+        var package = Path.Combine(folder, "q.mlpackage");
+        var (exit, _, stderr) = CliRunner.Run(Fixtures.Repo("samples/demo.cfg"), Fixtures.Repo("samples/demo.weights"), package, "--quantize", "kmeans4");
+        Assert.True(exit == 0, stderr);
+
+        var (inspected, stdout, err) = CliRunner.Run("inspect", package);
+
+        Assert.True(inspected == 0, err);
+        var kernels = System.Text.RegularExpressions.Regex.Match(stdout, @"conv kernels\s+kmeans4\s+(\d+) tensors\s+([\d,]+) values\s+([\d,]+) bytes");
+        Assert.True(kernels.Success, stdout);
+        var values = long.Parse(kernels.Groups[2].Value.Replace(",", string.Empty, StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
+        var bytes = long.Parse(kernels.Groups[3].Value.Replace(",", string.Empty, StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
+        var tensors = int.Parse(kernels.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var fixedPart = tensors * ((16 * 2) + (4 * 4)); // per kernel: 16 fp16 table entries, a uint32 OIHW shape
+        Assert.InRange(bytes, (values / 2) + fixedPart, (values / 2) + fixedPart + tensors); // 4-bit indices, a byte rounded up per kernel
+        Assert.DoesNotContain("constexpr", stdout, StringComparison.Ordinal);
+    }
 }

@@ -13,6 +13,25 @@ namespace Yolo4Convert.Inspection;
 /// </summary>
 internal static class MLPackageInspector
 {
+    // How a constant is stored: a float const, or a kernel that a constexpr op decompresses at load (values: the
+    // dense count; bytes: what its attributes hold).
+    private static (string Format, long Values, long Bytes)? Stored(Operation op)
+    {
+        static long Count(Value v) => v.Type?.TensorType?.Dimensions.Aggregate(1L, (a, d) => a * (long)(d.Constant?.Size ?? 1)) ?? 0;
+        static long Size(Value v) => Count(v) * (v.Type.TensorType.DataType switch { DataType.Float32 or DataType.Uint32 or DataType.Int32 => 4, DataType.Float16 => 2, _ => 1 });
+        var values = op.Outputs.Count == 1 ? op.Outputs[0].Type?.TensorType?.Dimensions.Aggregate(1L, (a, d) => a * (long)(d.Constant?.Size ?? 1)) ?? 0 : 0;
+        return op.Type switch
+        {
+            "const" when op.Attributes.TryGetValue("val", out var v) && v.Type?.TensorType is { DataType: DataType.Float16 or DataType.Float32 } t =>
+                (t.DataType == DataType.Float16 ? "fp16" : "fp32", Count(v), Size(v)),
+            "constexpr_affine_dequantize" when op.Attributes.TryGetValue("quantized_data", out var q) =>
+                ($"linear{8 * Size(q) / Math.Max(1, Count(q))}", values, op.Attributes.Where(a => a.Key != "name").Sum(a => Size(a.Value))),
+            "constexpr_lut_to_dense" when op.Attributes.TryGetValue("lut", out var lut) && Count(lut) is > 1 and var entries =>
+                ($"kmeans{(int)Math.Log2(entries)}", values, op.Attributes.Where(a => a.Key != "name").Sum(a => Size(a.Value))),
+            _ => null,
+        };
+    }
+
     /// <summary>Describes a package.</summary>
     public static ModelInspection Inspect(InputFolder folder)
     {
@@ -37,16 +56,12 @@ internal static class MLPackageInspector
         }
 
         var description = model.Description ?? throw new ModelFormatException("the model has no description.", where, "convert the model again.");
-        var ops = block.Operations.Where(o => o.Type != "const").ToList();
+        var ops = block.Operations.Where(o => !o.Type.StartsWith("const", StringComparison.Ordinal)).ToList();
         var kernels = ops.Where(o => o.Type == "conv" && o.Inputs.TryGetValue("weight", out var w) && w.Arguments.Count == 1)
             .Select(o => o.Inputs["weight"].Arguments[0].Name).ToHashSet(StringComparer.Ordinal);
-        var weights = block.Operations.Where(o => o.Type == "const" && o.Attributes.TryGetValue("val", out var v) && v.Type?.TensorType is { DataType: DataType.Float16 or DataType.Float32 })
-            .GroupBy(o => (Role: kernels.Contains(o.Outputs[0].Name) ? "kernels" : "other", Format: o.Attributes["val"].Type.TensorType.DataType == DataType.Float16 ? "fp16" : "fp32"), o => o.Attributes["val"])
-            .Select(g =>
-            {
-                var values = g.Sum(v => v.Type.TensorType.Dimensions.Aggregate(1L, (a, d) => a * (long)(d.Constant?.Size ?? 1)));
-                return new WeightGroup(g.Key.Role, g.Key.Format, g.Count(), values, values * (g.Key.Format == "fp16" ? 2 : 4));
-            })
+        var weights = block.Operations.Select(o => (Op: o, Stored: Stored(o))).Where(s => s.Stored is not null)
+            .GroupBy(s => (Role: kernels.Contains(s.Op.Outputs[0].Name) ? "kernels" : "other", s.Stored!.Value.Format), s => s.Stored!.Value)
+            .Select(g => new WeightGroup(g.Key.Role, g.Key.Format, g.Count(), g.Sum(v => v.Values), g.Sum(v => v.Bytes)))
             .OrderBy(w => w.Role, StringComparer.Ordinal).ThenBy(w => w.Format, StringComparer.Ordinal).ToList();
         var meta = description.Metadata ?? new Metadata();
         var userDefined = meta.UserDefined.ToImmutableSortedDictionary(StringComparer.Ordinal);
