@@ -1,4 +1,6 @@
-// Running a model converted with `yolo4convert ... --nms` through Vision.
+// Running a model converted with `yolo4convert ... --nms` through Vision: an ML Program package
+// (`yolov4.mlpackage --nms`, iOS 15+) or a NeuralNetwork model (`yolov4.mlmodel --nms`, iOS 12+). Xcode compiles
+// either into `yolov4.mlmodelc` in the app bundle; a package downloaded at run time goes through `compile(_:)`.
 // The model decodes its heads and runs per-class non-maximum suppression itself, so Vision returns finished
 // VNRecognizedObjectObservations: labels with confidences and a bounding box.
 import CoreGraphics
@@ -23,8 +25,12 @@ final class VisionDetector {
     var iouThreshold: Double? { didSet { updateThresholds() } }
     var confidenceThreshold: Double? { didSet { updateThresholds() } }
 
-    init(url: URL, iouThreshold: Double? = nil, confidenceThreshold: Double? = nil) throws {
-        let mlModel = try MLModel(contentsOf: url, configuration: MLModelConfiguration())
+    /// `url` is a compiled model (`.mlmodelc`). `computeUnits` defaults to `.all`: an fp16 ML Program may then run
+    /// on the Neural Engine.
+    init(url: URL, iouThreshold: Double? = nil, confidenceThreshold: Double? = nil, computeUnits: MLComputeUnits = .all) throws {
+        let configuration = MLModelConfiguration()
+        configuration.computeUnits = computeUnits
+        let mlModel = try MLModel(contentsOf: url, configuration: configuration)
         model = try VNCoreMLModel(for: mlModel)
         self.iouThreshold = iouThreshold
         self.confidenceThreshold = confidenceThreshold
@@ -32,6 +38,14 @@ final class VisionDetector {
         letterbox = metadata["input.resize"] == "letterbox"
         inputSize = CGSize(width: Double(metadata["input.width"] ?? "") ?? 416, height: Double(metadata["input.height"] ?? "") ?? 416)
         updateThresholds() // property observers do not run during init
+    }
+
+    /// Compiles a model file fetched at run time (`.mlpackage` or `.mlmodel`) into a `.mlmodelc` for `init(url:)`;
+    /// models added to the Xcode project are compiled at build time instead. Move the result somewhere permanent
+    /// to keep it: it is created in a temporary folder.
+    @available(iOS 16.0, macOS 13.0, *)
+    static func compile(_ modelFile: URL) async throws -> URL {
+        try await MLModel.compileModel(at: modelFile)
     }
 
     /// Passes only the thresholds the app set; an input left out takes the model's default.

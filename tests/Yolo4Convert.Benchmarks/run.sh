@@ -6,6 +6,7 @@
 #   convert yolov4 .mlmodel        vs  cp of yolov4.weights      (the native binary users unpack, and the JIT tool)
 #   convert yolov4 .mlmodel        vs  OpenCV readNetFromDarknet
 #   Keras export yolov4 .h5        vs  cp of yolov4.weights      (native and JIT)
+#   convert yolov4 .mlpackage      vs  convert yolov4 .mlmodel   (fp16 package, the default, and fp32; native and JIT)
 #   convert yolov4-wide .mlmodel   vs  cp of its weights (filters x1.41: twice the weights, to show memory growth)
 #   detect yolov4 608x608          vs  OpenCV readNetFromDarknet + one forward pass, 2 threads
 #   verify yolov4 608x608             (alone)
@@ -67,6 +68,10 @@ for i in $(seq "$runs"); do
   measure convert "$native" "$cfg" "$weights" "$work/out.mlmodel"
   measure convertjit "$cli" "$cfg" "$weights" "$work/outjit.mlmodel"
   measure cvload "$python" "$cv" load "$cfg" "$weights"
+  rm -rf "$work"/out*.mlpackage
+  measure package "$native" "$cfg" "$weights" "$work/out.mlpackage"
+  measure package32 "$native" "$cfg" "$weights" "$work/out32.mlpackage" --precision fp32
+  measure packagejit "$cli" "$cfg" "$weights" "$work/outjit.mlpackage"
   measure keras "$native" "$cfg" "$weights" "$work/out.h5"
   measure kerasjit "$cli" "$cfg" "$weights" "$work/outjit.h5"
   measure cpwide cp "$wide" "$work/copy.weights"
@@ -100,6 +105,9 @@ row "convert yolov4 .mlmodel (native)" convert cp "cp yolov4.weights"
 row "convert yolov4 .mlmodel (native)" convert cvload "OpenCV readNetFromDarknet"
 row "convert yolov4 .mlmodel (JIT)" convertjit cp "cp yolov4.weights"
 row "convert yolov4 .mlmodel (JIT)" convertjit cvload "OpenCV readNetFromDarknet"
+row "convert yolov4 .mlpackage (native)" package convert "convert .mlmodel (native)"
+row "  --precision fp32 (native)" package32 convert "convert .mlmodel (native)"
+row "convert yolov4 .mlpackage (JIT)" packagejit convertjit "convert .mlmodel (JIT)"
 row "Keras export yolov4 .h5 (native)" keras cp "cp yolov4.weights"
 row "Keras export yolov4 .h5 (JIT)" kerasjit cp "cp yolov4.weights"
 row "convert yolov4-wide (native)" wide cpwide "cp yolov4-wide.weights"

@@ -52,7 +52,7 @@ public sealed class VisionDetectorSampleTests
     {
         Assert.Matches(@"var iouThreshold: Double\?", Sample);
         Assert.Matches(@"var confidenceThreshold: Double\?", Sample);
-        Assert.Matches(@"init\(url: URL, iouThreshold: Double\? = nil, confidenceThreshold: Double\? = nil\)", Sample);
+        Assert.Matches(@"init\(url: URL, iouThreshold: Double\? = nil, confidenceThreshold: Double\? = nil[,)]", Sample);
 
         // No threshold is a number written into the sample, and each value passed comes out of an `if let`.
         Assert.DoesNotMatch(@"MLFeatureValue\(double:\s*[0-9.]", Sample);
@@ -63,4 +63,14 @@ public sealed class VisionDetectorSampleTests
 
     private static List<int> Percentages(string stdout) =>
         [.. Regex.Matches(stdout, @": (\d+)%").Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))];
+
+    [Fact]
+    public void Sample_LoadsCompiledPackagesAndModels_AndCompilesADownloadedPackage()
+    {
+        // Xcode compiles a .mlpackage and a .mlmodel alike into a .mlmodelc; a file fetched at run time is compiled.
+        Assert.Contains("MLModel(contentsOf: url, configuration: configuration)", Sample, StringComparison.Ordinal);
+        Assert.Matches(@"static func compile\(_ modelFile: URL\) async throws -> URL \{\s*try await MLModel\.compileModel\(at: modelFile\)", Sample);
+        Assert.Matches(@"computeUnits: MLComputeUnits = \.all", Sample);
+        Assert.Contains(".mlpackage --nms", Sample, StringComparison.Ordinal);
+    }
 }

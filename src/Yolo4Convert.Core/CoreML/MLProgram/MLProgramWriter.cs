@@ -155,16 +155,18 @@ public sealed class MLProgramWriter
     }
 
     // The header, then per convolution the kernel's and the bias' metadata and data, each record 64-byte aligned;
-    // returns the SHA-256 of the bytes written.
+    // returns a 128-bit hash of the bytes written.
     private byte[] WriteWeights(MLProgramLowering lowering, ConvWeightsSource source, Stream stream)
     {
         var layout = lowering.Blobs;
-        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        // XXH128 of the bytes (tens of GB/s): the package's identifiers only need to follow from its content, and
+        // SHA-256 over yolov4's 257 MB took as long as the rest of the conversion.
+        var hash = new System.IO.Hashing.XxHash128();
         long position = 0;
         void Put(ReadOnlySpan<byte> bytes)
         {
             stream.Write(bytes);
-            hash.AppendData(bytes);
+            hash.Append(bytes);
             position += bytes.Length;
         }
 

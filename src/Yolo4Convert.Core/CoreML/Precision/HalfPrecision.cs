@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using Yolo4Convert.Diagnostics;
 
 namespace Yolo4Convert.CoreML.Precision;
@@ -8,6 +10,9 @@ internal static class HalfPrecision
 {
     /// <summary>The largest finite half.</summary>
     public const float Max = 65504f;
+
+    // The smallest magnitude that rounds to infinity: halfway between 65504 and the next step (65536).
+    private const float OverflowThreshold = 65520f;
 
     /// <summary>
     /// Writes each value as a half, rounded to nearest even (System.Half's conversion from float). The input is the
@@ -28,6 +33,15 @@ internal static class HalfPrecision
     /// </summary>
     public static void Encode(ReadOnlySpan<float> values, Span<byte> destination, string layerName, long firstIndex)
     {
+        // The vectorised conversion rounds exactly as the (Half) cast does; values that could round to infinity
+        // (|v| ≥ 65520, NaN included, since MaxMagnitude returns it) take the checked scalar path, which also keeps
+        // NaN payloads as the cast converts them.
+        if (BitConverter.IsLittleEndian && values.Length > 0 && TensorPrimitives.MaxMagnitude(values) is var max && max < OverflowThreshold)
+        {
+            TensorPrimitives.ConvertToHalf(values, MemoryMarshal.Cast<byte, Half>(destination[..(2 * values.Length)]));
+            return;
+        }
+
         for (var i = 0; i < values.Length; i++)
         {
             var h = (Half)values[i];
