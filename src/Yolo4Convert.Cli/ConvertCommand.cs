@@ -113,7 +113,9 @@ internal sealed class ConvertCommand
         if (targets.Package)
         {
             var programWriter = Writers.Checked(() => new MLProgramWriter(options, targets.PinnedTarget));
-            return PackageOptions.Convert(parse, stdout, parse.GetValue(json), outputs, progress, programWriter, (shaped, weighted), (targets.Output, targets.Keras), options, mishLayers, warnings, watch);
+            var pipelineWriter = targets.Nms is null ? null : Writers.Checked(() => new MLProgramPipelineWriter(options, targets.Nms, targets.PinnedTarget));
+            return PackageOptions.Convert(
+                parse, stdout, parse.GetValue(json), outputs, progress, (programWriter, pipelineWriter), (shaped, weighted), (targets.Output, targets.Keras), options, (targets.Nms, mishLayers), warnings, watch);
         }
 
         var written = WarningOutput.Read(parse, warnings, () =>
@@ -187,12 +189,6 @@ internal sealed class ConvertCommand
         }
 
         var nms = nmsOptions.Read(parse, kerasOnly);
-        if (package && nms is not null)
-        {
-            throw new UnsupportedFeatureException("--nms is not available for .mlpackage output yet.", null,
-                "write a .mlmodel for the Vision-ready pipeline, or leave out --nms for the raw heads.");
-        }
-
         return new ConvertTargets(outputFile, kerasFile, kerasOnly, nms, package, pinned);
     }
 

@@ -11,7 +11,7 @@ internal sealed class NmsCommandOptions
 
     private readonly Option<bool> _nms = new("--nms")
     {
-        Description = "Write a Vision-ready detector: a pipeline that decodes the heads inside the model and runs per-class non-maximum suppression, so Vision returns VNRecognizedObjectObservations (spec 3, iOS 12+). Outputs 'confidence' (boxes x classes) and 'coordinates' (boxes x 4).",
+        Description = "Write a Vision-ready detector: a pipeline that decodes the heads inside the model and runs per-class non-maximum suppression, so Vision returns VNRecognizedObjectObservations (.mlmodel: spec 3, iOS 12+; .mlpackage: an ML Program pipeline, iOS 15+). Outputs 'confidence' (boxes x classes) and 'coordinates' (boxes x 4).",
     };
 
     private readonly Option<double> _iou = CommonOptions.Number("--iou", Defaults.IouThreshold, 0, 1, true, true,
@@ -33,12 +33,15 @@ internal sealed class NmsCommandOptions
 
         if (kerasOnly)
         {
-            throw new UsageException("--nms builds a Core ML pipeline; OUTPUT must be a .mlmodel.");
+            throw new UsageException("--nms builds a Core ML pipeline; OUTPUT must be a .mlmodel or .mlpackage.");
         }
 
         return new NmsOptions { IouThreshold = parse.GetValue(_iou), ConfidenceThreshold = parse.GetValue(_confidence) };
     }
 
-    public static string Describe(PipelineWriteResult r) =>
-        $"outputs confidence[<={r.Boxes}x{r.Classes}] coordinates[<={r.Boxes}x4] after per-class NMS ({string.Format(CultureInfo.InvariantCulture, "{0} labels", r.Labels.Count)})";
+    public static string Describe(PipelineWriteResult r) => Describe(r.Boxes, r.Classes, r.Labels.Count);
+
+    /// <summary>"outputs confidence[&lt;=N×K] coordinates[&lt;=N×4] after per-class NMS (K labels)", for either pipeline.</summary>
+    public static string Describe(int boxes, int classes, int labels) =>
+        $"outputs confidence[<={boxes}x{classes}] coordinates[<={boxes}x4] after per-class NMS ({string.Format(CultureInfo.InvariantCulture, "{0} labels", labels)})";
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using Yolo4Convert.CoreML;
 using Yolo4Convert.CoreML.MLProgram;
+using Yolo4Convert.CoreML.Pipeline;
 using Yolo4Convert.Darknet;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Keras;
@@ -39,23 +40,42 @@ internal static class PackageOptions
             suggestHelp: false),
     };
 
-    /// <summary>Writes the package (and the --keras file), prints the summary and commits.</summary>
+    /// <summary>
+    /// Writes the package (a detector pipeline when <paramref name="writers"/> has one, i.e. with --nms) and the
+    /// --keras file, prints the summary and commits.
+    /// </summary>
     public static int Convert(
-        ParseResult parse, TextWriter stdout, bool json, OutputTransaction outputs, ProgressLine progress, MLProgramWriter writer, (ShapedNetwork Shaped, DarknetWeightsFile Weighted) model,
-        (FileInfo Output, FileInfo? Keras) files, CoreMLWriterOptions options, int mishLayers, WarningLog warnings, Stopwatch watch)
+        ParseResult parse, TextWriter stdout, bool json, OutputTransaction outputs, ProgressLine progress, (MLProgramWriter Raw, MLProgramPipelineWriter? Pipeline) writers,
+        (ShapedNetwork Shaped, DarknetWeightsFile Weighted) model, (FileInfo Output, FileInfo? Keras) files, CoreMLWriterOptions options, (NmsOptions? Nms, int MishLayers) settings,
+        WarningLog warnings, Stopwatch watch)
     {
         var (shaped, weighted) = model;
         var (outputFile, kerasFile) = files;
-        var (keras, result) = WarningOutput.Read(parse, warnings, () =>
+        var (nms, mishLayers) = settings;
+        var (keras, result, pipeline) = WarningOutput.Read(parse, warnings, () =>
         {
             using var shown = progress;
             progress.Step($"writing {kerasFile?.Name ?? outputFile.Name}");
             var keras = kerasFile is null ? null : outputs.Write(kerasFile.ToString(), stream => new KerasH5Writer().Write(shaped, weighted, stream));
             progress.Step($"writing {outputFile.Name}");
-            var result = outputs.WritePackage(outputFile.ToString(), create => writer.Write(shaped, weighted, create));
-            return (keras, result);
+            if (writers.Pipeline is { } pipelineWriter)
+            {
+                var written = outputs.WritePackage(outputFile.ToString(), create => pipelineWriter.Write(shaped, weighted, create));
+                return (keras, written.Program, written);
+            }
+
+            return (keras, outputs.WritePackage(outputFile.ToString(), create => writers.Raw.Write(shaped, weighted, create)), (MLProgramPipelineWriteResult?)null);
         });
 
+        var noNames = pipeline is { LabelsFromNames: false }
+            ? $"no --names given; the model's class labels are the class numbers 0..{pipeline.Classes - 1}. Vision shows these as the labels."
+            : null;
+        if (noNames is not null)
+        {
+            parse.InvocationConfiguration.Error.WriteLine($"warning: {noNames}");
+        }
+
+        var specification = pipeline?.SpecificationVersion ?? result.SpecificationVersion;
         var seconds = watch.Elapsed.TotalSeconds;
         var bytes = outputs.WrittenLength(outputFile.ToString());
         var precision = PrecisionOptions.Format(result.Precision);
@@ -70,7 +90,7 @@ internal static class PackageOptions
                 darknetLayers = shaped.Network.Layers.Length,
                 mlProgram = new
                 {
-                    specificationVersion = result.SpecificationVersion,
+                    specificationVersion = specification,
                     opset = result.Opset,
                     target = result.Target.Name(),
                     precision,
@@ -81,10 +101,18 @@ internal static class PackageOptions
                     mish,
                     input = new { name = options.InputName, width = shaped.Network.Net.Width, height = shaped.Network.Net.Height },
                     heads = result.Heads.Select(h => new { name = h.OutputName, shape = new[] { 1, h.Shape.C, h.Shape.H, h.Shape.W }, stride = h.Stride, layer = h.Head.Layer }),
+                    nms = pipeline is null ? null : new
+                    {
+                        boxes = pipeline.Boxes,
+                        classes = pipeline.Classes,
+                        iouThreshold = nms!.IouThreshold,
+                        confidenceThreshold = nms.ConfidenceThreshold,
+                        labels = pipeline.Labels,
+                    },
                 },
                 keras = keras is null ? null : new { file = kerasFile!.ToString(), bytes = outputs.WrittenLength(kerasFile.ToString()), layers = keras.LayerCount },
                 seconds,
-                warnings = WarningOutput.Json(warnings),
+                warnings = WarningOutput.Json(warnings, noNames is null ? [] : [noNames]),
             }));
         }
         else
@@ -94,11 +122,12 @@ internal static class PackageOptions
                 stdout.WriteLine($"wrote {kerasFile}: {shaped.Network.Layers.Length} Darknet layers -> {keras.LayerCount} Keras layers, {CommonOptions.Mb(outputs.WrittenLength(kerasFile!.ToString()))}, outputs {string.Join(" ", keras.Outputs)} (NHWC)");
             }
 
-            var heads = string.Join(" ", result.Heads.Select(h => $"{h.OutputName}[1x{h.Shape.C}x{h.Shape.H}x{h.Shape.W}]"));
+            var heads = pipeline is not null ? NmsCommandOptions.Describe(pipeline.Boxes, pipeline.Classes, pipeline.Labels.Count)
+                : "outputs " + string.Join(" ", result.Heads.Select(h => $"{h.OutputName}[1x{h.Shape.C}x{h.Shape.H}x{h.Shape.W}]"));
             var mishText = mish is null ? string.Empty : $", mish: {mish} (built-in ops)";
             stdout.WriteLine(
-                $"wrote {outputFile}: ML Program package, {shaped.Network.Layers.Length} Darknet layers -> {result.OperationCount} MIL ops{mishText}, " +
-                $"spec {result.SpecificationVersion} ({result.Target.Name()}+, opset {result.Opset}), {precision}{weights}, {CommonOptions.Mb(bytes)}, outputs {heads}, {CommonOptions.F(seconds, "0.00")} s");
+                $"wrote {outputFile}: ML Program {(pipeline is null ? "package" : "pipeline package")}, {shaped.Network.Layers.Length} Darknet layers -> {result.OperationCount} MIL ops{mishText}, " +
+                $"spec {specification} ({result.Target.Name()}+, opset {result.Opset}), {precision}{weights}, {CommonOptions.Mb(bytes)}, {heads}, {CommonOptions.F(seconds, "0.00")} s");
             if (parse.GetValue(CommandRunner.Verbose))
             {
                 foreach (var line in PrecisionOptions.VerboseLines(options, result.Weights))

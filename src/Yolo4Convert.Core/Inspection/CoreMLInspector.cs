@@ -90,6 +90,12 @@ internal static class CoreMLInspector
             return ("pipeline", $"pipeline ({networks.Count} networks) .mlmodel", networks, null);
         }
 
+        return ("pipeline", "pipeline (network + NMS) .mlmodel", networks, NmsStageOf(model, suppression));
+    }
+
+    /// <summary>The suppression settings of a pipeline's NMS stage, its labels and the pipeline's optional threshold inputs.</summary>
+    internal static NmsStage NmsStageOf(Model model, NonMaximumSuppression suppression)
+    {
         var optional = model.Description?.Input.Where(i => i.Type?.IsOptional == true).Select(i => i.Name).ToHashSet(StringComparer.Ordinal) ?? [];
         var thresholdInputs = new[] { suppression.IouThresholdInputFeatureName, suppression.ConfidenceThresholdInputFeatureName }
             .Where(n => n.Length > 0 && optional.Contains(n)).ToList();
@@ -98,8 +104,7 @@ internal static class CoreMLInspector
             : [.. suppression.Int64ClassLabels?.Vector.Select(v => v.ToString(CultureInfo.InvariantCulture)) ?? []];
         var boxes = model.Description?.Metadata?.UserDefined.TryGetValue(MetadataKeys.NmsBoxes, out var b) == true
             && int.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : (int?)null;
-        var stage = new NmsStage(suppression.IouThreshold, suppression.ConfidenceThreshold, suppression.PickTop?.PerClass ?? false, boxes, labels, thresholdInputs);
-        return ("pipeline", "pipeline (network + NMS) .mlmodel", networks, stage);
+        return new NmsStage(suppression.IouThreshold, suppression.ConfidenceThreshold, suppression.PickTop?.PerClass ?? false, boxes, labels, thresholdInputs);
     }
 
     internal static ModelFeature Feature(FeatureDescription f)

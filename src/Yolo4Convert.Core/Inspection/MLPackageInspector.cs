@@ -49,7 +49,8 @@ internal static class MLPackageInspector
         }
 
         var where = new SourceLocation(package.ModelPath);
-        if (model.TypeCase != Model.TypeOneofCase.MlProgram || !model.MlProgram.Functions.TryGetValue("main", out var main)
+        var (program, nms) = model.TypeCase == Model.TypeOneofCase.Pipeline ? Stages(model, where) : (model, null);
+        if (program.TypeCase != Model.TypeOneofCase.MlProgram || !program.MlProgram.Functions.TryGetValue("main", out var main)
             || !main.BlockSpecializations.TryGetValue(main.Opset, out var block))
         {
             throw new UnsupportedFeatureException($"the package's root model is a '{model.TypeCase}' model without a 'main' function block; inspect reads ML Program packages.", where);
@@ -67,15 +68,30 @@ internal static class MLPackageInspector
         var userDefined = meta.UserDefined.ToImmutableSortedDictionary(StringComparer.Ordinal);
         var bytes = folder.Bytes();
         return new ModelInspection(
-            fileName, "mlProgram", $"ML Program .mlpackage (opset {main.Opset})", bytes,
+            fileName, nms is null ? "mlProgram" : "pipeline", nms is null ? $"ML Program .mlpackage (opset {main.Opset})" : $"pipeline (ML Program + NMS) .mlpackage (opset {main.Opset})", bytes,
             model.SpecificationVersion, CoreMLVersions.MinimumOs(model.SpecificationVersion),
             [.. description.Input.Select(CoreMLInspector.Feature)], [.. description.Output.Select(CoreMLInspector.Feature)],
             new ModelStrings(CoreMLInspector.Text(meta.Author), CoreMLInspector.Text(meta.License), CoreMLInspector.Text(meta.ShortDescription), CoreMLInspector.Text(meta.VersionString), null, null),
             ConverterFacts.From(userDefined),
-            null,
+            nms,
             ops.Count,
             [.. ops.GroupBy(o => o.Type).Select(g => new LayerTypeCount(g.Key, g.Count())).OrderByDescending(c => c.Count).ThenBy(c => c.Type, StringComparer.Ordinal)],
             [],
             weights, weights.Sum(w => w.Bytes), userDefined);
+    }
+
+    // A detector package's pipeline: its ML Program stage and its NMS stage (as yolo4convert --nms writes them).
+    private static (Model Program, NmsStage? Nms) Stages(Model model, SourceLocation where)
+    {
+        var stages = model.Pipeline.Models;
+        if (stages.Count(s => s.TypeCase == Model.TypeOneofCase.MlProgram) != 1
+            || stages.Any(s => s.TypeCase is not (Model.TypeOneofCase.MlProgram or Model.TypeOneofCase.NonMaximumSuppression)))
+        {
+            throw new UnsupportedFeatureException(
+                $"the package's pipeline has the stages [{string.Join(", ", stages.Select(s => s.TypeCase))}]; inspect reads pipelines of one ML Program and a NonMaximumSuppression model.", where);
+        }
+
+        var suppression = stages.FirstOrDefault(s => s.TypeCase == Model.TypeOneofCase.NonMaximumSuppression)?.NonMaximumSuppression;
+        return (stages.First(s => s.TypeCase == Model.TypeOneofCase.MlProgram), suppression is null ? null : CoreMLInspector.NmsStageOf(model, suppression));
     }
 }

@@ -6,8 +6,8 @@ using Yolo4Convert.Weights;
 namespace Yolo4Convert.Runtime;
 
 /// <summary>
-/// A loaded model: a raw-head NeuralNetwork .mlmodel, a detector pipeline (written with --nms), or an ML Program
-/// .mlpackage (a folder with a Manifest.json) with raw heads.
+/// A loaded model: a raw-head NeuralNetwork .mlmodel, a detector pipeline (written with --nms, in a .mlmodel or a
+/// .mlpackage), or an ML Program .mlpackage (a folder with a Manifest.json) with raw heads.
 /// </summary>
 public sealed class LoadedModel
 {
@@ -48,10 +48,14 @@ public sealed class LoadedModel
         return Load(stream, file.Name);
     }
 
-    /// <summary>Loads an ML Program package.</summary>
+    /// <summary>Loads an ML Program package: raw heads, or a detector pipeline (written with --nms).</summary>
     public static LoadedModel Load(InputFolder package)
     {
         ArgumentNullException.ThrowIfNull(package);
-        return new LoadedModel(MLProgram.MLProgramRuntime.Load(package), null);
+        var opened = MLProgram.MLPackage.Open(package);
+        var model = MLProgram.MLProgramRuntime.ReadRoot(opened);
+        return model.TypeCase == Model.TypeOneofCase.Pipeline
+            ? new LoadedModel(null, PipelineRuntime.FromPackage(model, opened))
+            : new LoadedModel(MLProgram.MLProgramRuntime.FromModel(model, opened), null);
     }
 }

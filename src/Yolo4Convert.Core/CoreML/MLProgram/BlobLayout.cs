@@ -37,7 +37,7 @@ internal sealed record BlobSlot(long MetadataOffset, DataType DataType, long Cou
 /// at the next 64-byte boundary and its data right after it. Every offset follows from the element counts, so a
 /// program can reference its blobs before any value is read, and the file can be streamed front to back.
 /// </summary>
-internal sealed class BlobLayout
+internal sealed class BlobLayout(string fileName = BlobLayout.FileName)
 {
     /// <summary>The size of the header and of each metadata record; also the alignment of every record.</summary>
     public const int RecordSize = 64;
@@ -70,11 +70,11 @@ internal sealed class BlobLayout
         return slot;
     }
 
-    /// <summary>A reference to <paramref name="slot"/> as a value of the declared <paramref name="shape"/>.</summary>
-    public static Value Reference(BlobSlot slot, params long[] shape) => new()
+    /// <summary>A reference to <paramref name="slot"/> in this file as a value of the declared <paramref name="shape"/>.</summary>
+    public Value Reference(BlobSlot slot, params long[] shape) => new()
     {
         Type = MilBlockBuilder.Tensor(slot.DataType, shape),
-        BlobFileValue = new Value.Types.BlobFileValue { FileName = FileName, Offset = (ulong)slot.MetadataOffset },
+        BlobFileValue = new Value.Types.BlobFileValue { FileName = fileName, Offset = (ulong)slot.MetadataOffset },
     };
 
     /// <summary>The next multiple of 64 at or after <paramref name="offset"/>.</summary>

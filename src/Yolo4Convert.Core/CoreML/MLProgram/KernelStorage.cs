@@ -45,9 +45,9 @@ internal static class KernelStorage
                     var scale = blobs.Add(b.Compute, filters);
                     var zero = blobs.Add(DataType.Float32, filters);
                     var value = b.Constexpr("constexpr_affine_dequantize", name, dense,
-                        ("quantized_data", BlobLayout.Reference(codes, shape)),
-                        ("zero_point", BlobLayout.Reference(zero, filters)),
-                        ("scale", BlobLayout.Reference(scale, filters)),
+                        ("quantized_data", blobs.Reference(codes, shape)),
+                        ("zero_point", blobs.Reference(zero, filters)),
+                        ("scale", blobs.Reference(scale, filters)),
                         ("axis", MilBlockBuilder.IntValue(0)));
                     return (value, new KernelBlobs(format, [codes, scale, zero], b.Compute));
                 }
@@ -57,8 +57,8 @@ internal static class KernelStorage
                     var indices = blobs.Add(DataType.Uint8, BitPacking.ByteCount(count, kmeans.Bits));
                     var lut = blobs.Add(b.Compute, 1L << kmeans.Bits);
                     var value = b.Constexpr("constexpr_lut_to_dense", name, dense,
-                        ("indices", BlobLayout.Reference(indices, indices.Count)),
-                        ("lut", BlobLayout.Reference(lut, lut.Count)),
+                        ("indices", blobs.Reference(indices, indices.Count)),
+                        ("lut", blobs.Reference(lut, lut.Count)),
                         ("shape", MilBlockBuilder.UInt32Value(shape)));
                     return (value, new KernelBlobs(format, [indices, lut], b.Compute));
                 }
@@ -66,7 +66,7 @@ internal static class KernelStorage
             case WeightFormat.IeeeSingle or WeightFormat.IeeeHalf:
                 {
                     var slot = blobs.Add(b.Compute, count);
-                    return (b.Const(name, BlobLayout.Reference(slot, shape)), new KernelBlobs(format, [slot], b.Compute));
+                    return (b.Const(name, blobs.Reference(slot, shape)), new KernelBlobs(format, [slot], b.Compute));
                 }
 
             default:

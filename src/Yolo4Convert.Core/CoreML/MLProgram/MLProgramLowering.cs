@@ -75,14 +75,16 @@ internal sealed class MLProgramLowering
     private readonly CoreMLWriterOptions _options;
     private readonly IReadOnlyList<HeadDescription> _heads;
     private readonly MilBlockBuilder _b;
-    private readonly BlobLayout _blobs = new();
+    private readonly BlobLayout _blobs;
     private readonly List<ConvBlobs> _convs = [];
     private readonly WeightEncoding _encoding;
     private readonly string[] _values;
 
-    public MLProgramLowering(IrGraph graph, CoreMLWriterOptions options, IReadOnlyList<HeadDescription> heads)
+    /// <summary>A lowering whose blobs live in <paramref name="blobFile"/> ("@model_path/weights/weight.bin" unless a pipeline stage).</summary>
+    public MLProgramLowering(IrGraph graph, CoreMLWriterOptions options, IReadOnlyList<HeadDescription> heads, string blobFile = BlobLayout.FileName)
     {
         (_graph, _options, _heads) = (graph, options, heads);
+        _blobs = new BlobLayout(blobFile);
         _b = new MilBlockBuilder(options.Precision == Yolo4Convert.Weights.WeightFormat.Fp16 ? DataType.Float16 : DataType.Float32);
         _values = new string[graph.Nodes.Length];
         _encoding = WeightEncoding.From(options);
@@ -103,25 +105,19 @@ internal sealed class MLProgramLowering
     /// <summary>The convolutions' blobs, in file order.</summary>
     public IReadOnlyList<ConvBlobs> Convolutions => _convs;
 
+    /// <summary>The block builder (for ops appended after the body, such as a decoder).</summary>
+    public MilBlockBuilder Builder => _b;
+
     /// <summary>The input's MIL type: fp32 [1, C, H, W], as Core ML requires of image inputs.</summary>
     public MilValueType InputType => MilBlockBuilder.Tensor(DataType.Float32, 1, _graph.Net.Channels, _graph.Net.Height, _graph.Net.Width);
 
     /// <summary>Lowers the graph into the main block; the block's outputs are the heads, fp32 [1, C, H, W].</summary>
     public Block Emit()
     {
-        var input = _options.InputName;
-        _b.Declare(input, InputType);
-        var scaled = _b.Op("mul", input + "__scaled__", InputType, ("x", input), ("y", _b.Float(input + "__scaled___y_0", 1f / 255f, DataType.Float32)));
-        var start = _b.Compute == DataType.Float16 ? Cast(scaled + "_to_fp16", scaled, "fp16", DataType.Float16) : scaled;
-        foreach (var node in _graph.Nodes)
+        var values = EmitBody();
+        for (var i = 0; i < _heads.Count; i++)
         {
-            var inputs = node.Inputs.Select(v => v == IrGraph.Input ? start : _values[v]).ToArray();
-            _values[node.Id] = Ops[node.Op.GetType()](this, node, inputs);
-        }
-
-        foreach (var head in _heads)
-        {
-            var value = head.Head.Value == IrGraph.Input ? start : _values[head.Head.Value];
+            var (head, value) = (_heads[i], values[i]);
             var output = _b.Compute == DataType.Float16
                 ? Cast(head.OutputName, value, "fp32", DataType.Float32)
                 : _b.Op("identity", head.OutputName, _b.TypeOf(value), ("x", value));
@@ -136,12 +132,29 @@ internal sealed class MLProgramLowering
         return _b.Block;
     }
 
+    /// <summary>Lowers the graph into the main block without outputs; returns each head's value, in the compute dtype.</summary>
+    public IReadOnlyList<string> EmitBody()
+    {
+        var input = _options.InputName;
+        _b.Declare(input, InputType);
+        var scaled = _b.Op("mul", input + "__scaled__", InputType, ("x", input), ("y", _b.Float(input + "__scaled___y_0", 1f / 255f, DataType.Float32)));
+        var start = _b.Compute == DataType.Float16 ? Cast(scaled + "_to_fp16", scaled, "fp16", DataType.Float16) : scaled;
+        foreach (var node in _graph.Nodes)
+        {
+            var inputs = node.Inputs.Select(v => v == IrGraph.Input ? start : _values[v]).ToArray();
+            _values[node.Id] = Ops[node.Op.GetType()](this, node, inputs);
+        }
+
+        return [.. _heads.Select(h => h.Head.Value == IrGraph.Input ? start : _values[h.Head.Value])];
+    }
+
     // "l005_conv", "l005_slice0"; a shortcut's final sum is "l005_add".
     private static string Name(IrNode node) => $"l{node.Origin.Layer:D3}_{node.Origin.Part ?? (node.Origin.Role == "shortcut" ? "add" : node.Origin.Role)}";
 
     private MilValueType Type(TensorShape s) => MilBlockBuilder.Tensor(_b.Compute, 1, s.C, s.H, s.W);
 
-    private string Cast(string name, string input, string dtype, DataType to) =>
+    /// <summary>A cast of <paramref name="input"/> to <paramref name="to"/> ("fp16" or "fp32" as <paramref name="dtype"/>).</summary>
+    public string Cast(string name, string input, string dtype, DataType to) =>
         _b.Op("cast", name, MilBlockBuilder.Tensor(to, _b.ShapeOf(input)), ("x", input), ("dtype", _b.Str(name + "_dtype", dtype)));
 
     private string Convolution(IrNode node, Conv2d c, string input)
@@ -158,7 +171,7 @@ internal sealed class MLProgramLowering
         var (weight, kernel) = KernelStorage.Emit(_b, _blobs, name + "_weight", format, kernelShape);
         var bias = _blobs.Add(_b.Compute, c.Filters);
         _convs.Add(new ConvBlobs(name, c.Weights, c.KernelCount, kernel, bias));
-        var b = _b.Const(name + "_bias", BlobLayout.Reference(bias, c.Filters));
+        var b = _b.Const(name + "_bias", _blobs.Reference(bias, c.Filters));
         return _b.Op("conv", name, Type(node.Shape),
             ("x", input), ("weight", weight), ("bias", b),
             ("strides", _b.Ints(name + "_strides", c.StrideY, c.StrideX)),

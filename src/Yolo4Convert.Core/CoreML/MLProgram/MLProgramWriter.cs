@@ -7,6 +7,7 @@ using Yolo4Convert.CoreML.Precision;
 using Yolo4Convert.Darknet;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
+using Yolo4Convert.Ir;
 using Yolo4Convert.Passes;
 using Yolo4Convert.Weights;
 using MilProgram = CoreML.Specification.MILSpec.Program;
@@ -97,8 +98,74 @@ public sealed class MLProgramWriter
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(create);
         var (model, lowering, result) = Layout(shaped);
+        WriteFiles(model, lowering, weights, create, WeightsPath);
+        return result;
+    }
+
+    /// <summary>Writes the package, whose weights are in memory.</summary>
+    public MLProgramWriteResult Write(WeightedNetwork weighted, ShapedNetwork shaped, Func<string, Stream> create)
+    {
+        ArgumentNullException.ThrowIfNull(weighted);
+        return Write(shaped, ConvWeightsSource.From(weighted), create);
+    }
+
+    /// <summary>The root model (its program references blobs by offset) and the weight file's layout.</summary>
+    internal (Model Model, MLProgramLowering Lowering, MLProgramWriteResult Result) Layout(ShapedNetwork shaped)
+    {
+        var (graph, heads, lowering) = Lower(shaped, BlobLayout.FileName);
+        var block = lowering.Emit();
+        var description = new ModelDescription { Metadata = _common.Metadata(graph, heads).Message };
+        description.Input.Add(_common.InputDescription(graph.Net));
+        foreach (var head in heads)
+        {
+            description.Output.Add(CoreMLWriter.OutputDescription(head, [1, head.Shape.C, head.Shape.H, head.Shape.W]));
+        }
+
+        var model = new Model { SpecificationVersion = Target.SpecificationVersion(), Description = description, MlProgram = Program(lowering, block) };
+        return (model, lowering, Result(lowering, block, heads));
+    }
+
+    /// <summary>The IR of a network, its heads and the lowering (not yet emitted) whose blobs live in <paramref name="blobFile"/>.</summary>
+    internal (IrGraph Graph, IReadOnlyList<HeadDescription> Heads, MLProgramLowering Lowering) Lower(ShapedNetwork shaped, string blobFile)
+    {
+        var graph = CoreMLWriter.Lower(shaped);
+        CoreMLWriter.CheckChannels(shaped);
+        var heads = _common.DescribeHeads(graph);
+        return (graph, heads, new MLProgramLowering(graph, _options, heads, blobFile));
+    }
+
+    /// <summary>The program of an emitted block: its function <c>main</c> at the target's opset.</summary>
+    internal MilProgram Program(MLProgramLowering lowering, Block block)
+    {
+        var function = new Function { Opset = Target.Opset() };
+        function.Inputs.Add(new NamedValueType { Name = _options.InputName, Type = lowering.InputType });
+        function.BlockSpecializations[Target.Opset()] = block;
+        var program = new MilProgram { Version = 1 };
+        program.Functions["main"] = function;
+        return program;
+    }
+
+    /// <summary>What a write of this block reports.</summary>
+    internal MLProgramWriteResult Result(MLProgramLowering lowering, Block block, IReadOnlyList<HeadDescription> heads)
+    {
+        // Counted like the .mlmodel's layers: what computes, not the weights (const, and the constexpr ops that decompress them).
+        var ops = block.Operations.Where(o => !o.Type.StartsWith("const", StringComparison.Ordinal)).ToList();
+        return new MLProgramWriteResult(
+            Target, _options.Precision, ops.Count, [.. ops.Select(o => o.Type).Distinct().Order(StringComparer.Ordinal)], heads,
+            lowering.Blobs.Length, lowering.Blobs.Slots.Count, lowering.Weights);
+    }
+
+    /// <summary>The common writer (metadata, input description) of the options.</summary>
+    internal CoreMLWriter Common => _common;
+
+    /// <summary>
+    /// Writes a package's files through <paramref name="create"/>: the weight file at <paramref name="weightsPath"/>
+    /// (streamed from <paramref name="weights"/>), the root model and the manifest, whose identifiers derive from both.
+    /// </summary>
+    internal void WriteFiles(Model model, MLProgramLowering lowering, ConvWeightsSource weights, Func<string, Stream> create, string weightsPath)
+    {
         byte[] weightsHash;
-        using (var stream = create(WeightsPath))
+        using (var stream = create(weightsPath))
         {
             weightsHash = WriteWeights(lowering, weights, stream);
         }
@@ -113,45 +180,6 @@ public sealed class MLProgramWriter
         {
             PackageManifest.Write(stream, System.Security.Cryptography.SHA256.HashData([.. System.Security.Cryptography.SHA256.HashData(modelBytes), .. weightsHash]));
         }
-
-        return result;
-    }
-
-    /// <summary>Writes the package, whose weights are in memory.</summary>
-    public MLProgramWriteResult Write(WeightedNetwork weighted, ShapedNetwork shaped, Func<string, Stream> create)
-    {
-        ArgumentNullException.ThrowIfNull(weighted);
-        return Write(shaped, ConvWeightsSource.From(weighted), create);
-    }
-
-    /// <summary>The root model (its program references blobs by offset) and the weight file's layout.</summary>
-    internal (Model Model, MLProgramLowering Lowering, MLProgramWriteResult Result) Layout(ShapedNetwork shaped)
-    {
-        var graph = CoreMLWriter.Lower(shaped);
-        CoreMLWriter.CheckChannels(shaped);
-        var heads = _common.DescribeHeads(graph);
-        var lowering = new MLProgramLowering(graph, _options, heads);
-        var block = lowering.Emit();
-        var target = Target;
-        var function = new Function { Opset = target.Opset() };
-        function.Inputs.Add(new NamedValueType { Name = _options.InputName, Type = lowering.InputType });
-        function.BlockSpecializations[target.Opset()] = block;
-        var program = new MilProgram { Version = 1 };
-        program.Functions["main"] = function;
-
-        var description = new ModelDescription { Metadata = _common.Metadata(graph, heads).Message };
-        description.Input.Add(_common.InputDescription(graph.Net));
-        foreach (var head in heads)
-        {
-            description.Output.Add(CoreMLWriter.OutputDescription(head, [1, head.Shape.C, head.Shape.H, head.Shape.W]));
-        }
-
-        var model = new Model { SpecificationVersion = target.SpecificationVersion(), Description = description, MlProgram = program };
-        // Counted like the .mlmodel's layers: what computes, not the weights (const, and the constexpr ops that decompress them).
-        var ops = block.Operations.Where(o => !o.Type.StartsWith("const", StringComparison.Ordinal)).ToList();
-        return (model, lowering, new MLProgramWriteResult(
-            target, _options.Precision, ops.Count, [.. ops.Select(o => o.Type).Distinct().Order(StringComparer.Ordinal)], heads,
-            lowering.Blobs.Length, lowering.Blobs.Slots.Count, lowering.Weights));
     }
 
     // The header, then per convolution the kernel's and the bias' metadata and data, each record 64-byte aligned;

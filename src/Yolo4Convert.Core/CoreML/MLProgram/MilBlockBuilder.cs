@@ -93,6 +93,28 @@ internal sealed partial class MilBlockBuilder(DataType compute)
     /// <summary>A float scalar const of the compute dtype.</summary>
     public string Float(string name, float value) => Float(name, value, Compute);
 
+    /// <summary>A float tensor const of the compute dtype holding <paramref name="values"/> (row-major) as an immediate value.</summary>
+    public string Floats(string name, float[] values, params long[] shape)
+    {
+        if (shape.Aggregate(1L, (a, d) => a * d) != values.Length)
+        {
+            throw new InvalidOperationException($"{values.Length} values for a [{string.Join(",", shape)}] const");
+        }
+
+        if (Compute != DataType.Float16)
+        {
+            return Const(name, Immediate(Tensor(DataType.Float32, shape), t => t.Floats = new TensorValue.Types.RepeatedFloats { Values = { values } }));
+        }
+
+        var bytes = new byte[2 * values.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(2 * i), (Half)values[i]);
+        }
+
+        return Const(name, Immediate(Tensor(DataType.Float16, shape), t => t.Bytes = new TensorValue.Types.RepeatedBytes { Values = ByteString.CopyFrom(bytes) }));
+    }
+
     /// <summary>
     /// Adds an op whose parameters are bound to the named values (several for variadic ones such as concat's
     /// <c>values</c>) and whose one output, named like the op, has <paramref name="output"/>; returns the output's name.

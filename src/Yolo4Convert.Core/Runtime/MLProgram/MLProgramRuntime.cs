@@ -50,23 +50,29 @@ public sealed class MLProgramRuntime : IModelRuntime
     /// <inheritdoc/>
     public Weights.WeightFormat StoredWeights { get; }
 
+    /// <summary>The shape of every value an operation computes (as C×H×W, see <see cref="AsMap"/>), by name.</summary>
+    internal IReadOnlyDictionary<string, TensorShape?> ValueShapes => _steps.ToDictionary(s => s.Op.Outputs[0].Name, s => (TensorShape?)AsMap(s.Dims), StringComparer.Ordinal);
+
     /// <summary>Loads a package and checks its program.</summary>
     public static MLProgramRuntime Load(InputFolder folder)
     {
         var package = MLPackage.Open(folder);
-        Model model;
+        return FromModel(ReadRoot(package), package);
+    }
+
+    /// <summary>Parses the root model of a package.</summary>
+    internal static Model ReadRoot(MLPackage package)
+    {
         try
         {
             using var stream = package.OpenModel();
-            model = Model.Parser.ParseFrom(stream);
+            return Model.Parser.ParseFrom(stream);
         }
         catch (InvalidProtocolBufferException ex)
         {
             throw new ModelFormatException($"the root model is not a valid Core ML model ({ex.Message}).", new SourceLocation(package.ModelPath),
                 "the package is damaged; convert the model again.");
         }
-
-        return FromModel(model, package);
     }
 
     /// <summary>

@@ -8,7 +8,9 @@ namespace Yolo4Convert.Tests.CoreML.MLProgram;
 
 /// <summary>
 /// Reads a written package back without the writer's code: the manifest as JSON, the model with the generated
-/// protobuf types, weight.bin byte by byte; <see cref="Check"/> asserts the rules of the ML Program format doc.
+/// protobuf types, weight.bin byte by byte; <see cref="Check"/> asserts the rules of the ML Program format doc. A
+/// detector package's root model is a pipeline [ML Program, NMS] whose stage 0 keeps its blobs in 0-weight.bin
+/// (format doc §1.4, §10); <see cref="Model"/> is then that stage and <see cref="Check"/> also checks the pipeline.
 /// </summary>
 internal sealed class PackageReader
 {
@@ -20,8 +22,10 @@ internal sealed class PackageReader
     public PackageReader(IReadOnlyDictionary<string, byte[]> files)
     {
         Files = files;
-        Model = global::CoreML.Specification.Model.Parser.ParseFrom(files["Data/com.apple.CoreML/model.mlmodel"]);
-        Weights = files["Data/com.apple.CoreML/weights/weight.bin"];
+        Root = global::CoreML.Specification.Model.Parser.ParseFrom(files["Data/com.apple.CoreML/model.mlmodel"]);
+        Model = IsPipeline ? Root.Pipeline.Models[0] : Root;
+        WeightFile = IsPipeline ? "0-weight.bin" : "weight.bin";
+        Weights = files["Data/com.apple.CoreML/weights/" + WeightFile];
         Consts = Block.Operations.Where(o => o.Type == "const").ToDictionary(o => o.Outputs[0].Name, o => o.Attributes["val"]);
     }
 
@@ -30,7 +34,17 @@ internal sealed class PackageReader
 
     public IReadOnlyDictionary<string, byte[]> Files { get; }
 
+    /// <summary>The root model: the ML Program, or the pipeline of a detector package.</summary>
+    public Model Root { get; }
+
+    /// <summary>The ML Program: the root model, or the pipeline's first stage.</summary>
     public Model Model { get; }
+
+    /// <summary>Whether the root model is a pipeline.</summary>
+    public bool IsPipeline => Root.TypeCase == Model.TypeOneofCase.Pipeline;
+
+    /// <summary>The weight file's name in weights/.</summary>
+    public string WeightFile { get; }
 
     public byte[] Weights { get; }
 
@@ -62,6 +76,11 @@ internal sealed class PackageReader
     public void Check(DataType compute, int spec = 6)
     {
         CheckManifest();
+        if (IsPipeline)
+        {
+            CheckPipeline(spec);
+        }
+
         Assert.Equal(spec, Model.SpecificationVersion);
         Assert.Equal(1, Model.MlProgram.Version);
         Assert.Equal(["main"], Model.MlProgram.Functions.Keys);
@@ -193,9 +212,16 @@ internal sealed class PackageReader
                 {
                     var all = op.Inputs["values"].Arguments.Select(a => types[a.Name]).ToList();
                     Assert.All(all, t => Assert.Equal(dt, t.TensorType.DataType));
-                    shape = [xs[0], all.Sum(t => Shape(t)[1]), xs[2], xs[3]];
+                    var axis = Ints("axis")[0];
+                    axis = axis < 0 ? axis + xs.Length : axis;
+                    Assert.All(all, t => Assert.Equal(xs.Where((_, i) => i != axis), Shape(t).Where((_, i) => i != axis)));
+                    shape = [.. xs.Select((d, i) => i == axis ? all.Sum(t => Shape(t)[i]) : d)];
                     break;
                 }
+
+            case "transpose":
+                shape = [.. Ints("perm").Select(p => xs[p < 0 ? p + xs.Length : p])];
+                break;
 
             case "slice_by_index":
                 {
@@ -208,8 +234,11 @@ internal sealed class PackageReader
                 {
                     var y = T("y");
                     Assert.Equal(dt, y.TensorType.DataType);
+                    // numpy broadcasting: shapes aligned from the right, missing dims are 1.
                     var ys = Shape(y);
-                    shape = ys.Length == 0 ? xs : [.. xs.Zip(ys, (a, b) => a == b || b == 1 ? a : a == 1 ? b : throw new InvalidOperationException($"{op.Type}: {a} vs {b}"))];
+                    var rank = Math.Max(xs.Length, ys.Length);
+                    long At(long[] s, int i) => i - (rank - s.Length) is var j && j >= 0 ? s[j] : 1;
+                    shape = [.. Enumerable.Range(0, rank).Select(i => (At(xs, i), At(ys, i)) is var (a, b) && (a == b || b == 1) ? a : a == 1 ? b : throw new InvalidOperationException($"{op.Type}: {a} vs {b}"))];
                     break;
                 }
 
@@ -237,7 +266,7 @@ internal sealed class PackageReader
                 Assert.Equal(dt, T("alpha").TensorType.DataType);
                 shape = xs;
                 break;
-            case "relu" or "sigmoid" or "tanh" or "softplus" or "abs" or "identity" or "softmax":
+            case "relu" or "sigmoid" or "tanh" or "softplus" or "abs" or "identity" or "softmax" or "exp":
                 shape = xs;
                 break;
             default:
@@ -313,6 +342,29 @@ internal sealed class PackageReader
         return new MilValueType { TensorType = t };
     }
 
+    // The pipeline [ML Program, NMS]: versions (stage = target, NMS 5 for FLOAT32, pipeline = max), FLOAT32 arrays
+    // throughout the NMS stage, the stage's outputs are the NMS inputs of the same name and type, the pipeline's inputs
+    // are the image and the optional thresholds, its outputs the NMS outputs.
+    private void CheckPipeline(int spec)
+    {
+        var stages = Root.Pipeline.Models;
+        Assert.Equal([Model.TypeOneofCase.MlProgram, Model.TypeOneofCase.NonMaximumSuppression], stages.Select(s => s.TypeCase));
+        var nms = stages[1];
+        Assert.Equal(5, nms.SpecificationVersion);
+        Assert.Equal(Math.Max(spec, nms.SpecificationVersion), Root.SpecificationVersion);
+        Assert.All(nms.Description.Input.Concat(nms.Description.Output).Where(f => f.Type.TypeCase == FeatureType.TypeOneofCase.MultiArrayType),
+            f => Assert.Equal(ArrayFeatureType.Types.ArrayDataType.Float32, f.Type.MultiArrayType.DataType));
+        var arrays = nms.Description.Input.Where(f => f.Type.TypeCase == FeatureType.TypeOneofCase.MultiArrayType).ToList();
+        Assert.Equal(Model.Description.Output, arrays);
+        var suppression = nms.NonMaximumSuppression;
+        Assert.Equal((suppression.ConfidenceInputFeatureName, suppression.CoordinatesInputFeatureName), (arrays[0].Name, arrays[1].Name));
+        Assert.Equal([arrays[0].Type.MultiArrayType.Shape[0], 4], arrays[1].Type.MultiArrayType.Shape);
+        Assert.All(nms.Description.Input.Where(f => f.Type.TypeCase == FeatureType.TypeOneofCase.DoubleType), f => Assert.False(f.Type.IsOptional));
+        Assert.Equal(Model.Description.Input, Root.Description.Input.Take(1));
+        Assert.All(Root.Description.Input.Skip(1), f => Assert.True(f.Type.IsOptional && f.Type.TypeCase == FeatureType.TypeOneofCase.DoubleType));
+        Assert.Equal(nms.Description.Output, Root.Description.Output);
+    }
+
     private void CheckManifest()
     {
         using var json = JsonDocument.Parse(Files["Manifest.json"]);
@@ -341,7 +393,7 @@ internal sealed class PackageReader
         long end = 64;
         foreach (var blob in blobs.OrderBy(b => b.BlobFileValue.Offset))
         {
-            Assert.Equal("@model_path/weights/weight.bin", blob.BlobFileValue.FileName);
+            Assert.Equal("@model_path/weights/" + WeightFile, blob.BlobFileValue.FileName);
             var meta = (int)blob.BlobFileValue.Offset;
             Assert.Equal(0, meta % 64);
             Assert.Equal(0xDEADBEEFu, BinaryPrimitives.ReadUInt32LittleEndian(Weights.AsSpan(meta)));

@@ -157,6 +157,21 @@ public sealed class MLProgramRuntimeTests
     }
 
     [Fact]
+    public void Abs_OfTheStableMish_IsTheMagnitude()
+    {
+        var b = new MilPackageBuilder(1, 2, 3);
+        b.Scalar("mid", 128f);
+        b.Op("sub", "centred", [1, 1, 2, 3], ("x", [MilPackageBuilder.Input]), ("y", ["mid"]));
+        b.Op("abs", "out", [1, 1, 2, 3], ("x", ["centred"]));
+        var package = b.Write(Fixtures.TempFolder(), ("out", [1, 1, 2, 3]));
+
+        var image = Image(1, 2, 3);
+        var outputs = MLProgramRuntime.Load(TestFiles.OpenFolder(package)).Run(image);
+
+        Assert.Equal(image.Data.Select(v => Math.Abs(v - 128f)), outputs["out"].Data);
+    }
+
+    [Fact]
     public void Fp16Program_RoundsEveryFp16ValueToHalf()
     {
         var b = new MilPackageBuilder(1, 2, 3);

@@ -1,6 +1,6 @@
 namespace Yolo4Convert.Runtime.MLProgram.Ops;
 
-/// <summary>MIL's parameterless element-wise ops: relu, sigmoid, tanh, softplus, exp, silu, and identity.</summary>
+/// <summary>MIL's parameterless element-wise ops: relu, sigmoid, tanh, softplus, exp, silu, abs, and identity.</summary>
 internal sealed class ActivationOp : IMilOp
 {
     private static readonly Dictionary<string, Func<float, float>> Functions = new(StringComparer.Ordinal)
@@ -12,6 +12,7 @@ internal sealed class ActivationOp : IMilOp
         ["exp"] = MathF.Exp,
         ["silu"] = v => v / (1f + MathF.Exp(-v)),
         ["identity"] = v => v,
+        ["abs"] = MathF.Abs,
     };
 
     public IEnumerable<string> Types => Functions.Keys;
