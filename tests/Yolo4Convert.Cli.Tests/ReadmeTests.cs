@@ -24,6 +24,7 @@ public sealed class ReadmeTests
     {
         var firstScreen = string.Join("\n", Lines.Take(40));
         Assert.Contains("## For an iOS app", firstScreen, StringComparison.Ordinal);
+        Assert.Matches(@"yolo4convert \S+\.cfg \S+\.weights \S+\.mlpackage --nms", firstScreen);
         Assert.Matches(@"yolo4convert \S+\.cfg \S+\.weights \S+\.mlmodel --nms", firstScreen);
 
         var text = string.Join("\n", Lines);
