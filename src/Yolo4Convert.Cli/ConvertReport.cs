@@ -32,14 +32,7 @@ internal sealed class ConvertReport(
                 mish = mishLayers == 0 ? null : MishChoice.Name(options.Mish),
                 input = new { name = options.InputName, width = shaped.Network.Net.Width, height = shaped.Network.Net.Height },
                 heads = result.Heads.Select(h => new { name = h.OutputName, shape = new[] { h.Shape.C, h.Shape.H, h.Shape.W }, stride = h.Stride, layer = h.Head.Layer }),
-                nms = pipeline is null ? null : new
-                {
-                    boxes = pipeline.Boxes,
-                    classes = pipeline.Classes,
-                    iouThreshold = nms!.IouThreshold,
-                    confidenceThreshold = nms.ConfidenceThreshold,
-                    labels = pipeline.Labels,
-                },
+                nms = pipeline is null ? null : NmsCommandOptions.Json(pipeline.Boxes, pipeline.Classes, nms!, pipeline.Labels),
                 weights = new
                 {
                     precision = PrecisionOptions.Format(options.Precision),

@@ -44,4 +44,14 @@ internal sealed class NmsCommandOptions
     /// <summary>"outputs confidence[&lt;=N×K] coordinates[&lt;=N×4] after per-class NMS (K labels)", for either pipeline.</summary>
     public static string Describe(int boxes, int classes, int labels) =>
         $"outputs confidence[<={boxes}x{classes}] coordinates[<={boxes}x4] after per-class NMS ({string.Format(CultureInfo.InvariantCulture, "{0} labels", labels)})";
+
+    /// <summary>The "nms" object of convert's JSON summary, for either pipeline.</summary>
+    public static object Json(int boxes, int classes, NmsOptions nms, IReadOnlyList<string> labels) => new
+    {
+        boxes,
+        classes,
+        iouThreshold = nms.IouThreshold,
+        confidenceThreshold = nms.ConfidenceThreshold,
+        labels,
+    };
 }

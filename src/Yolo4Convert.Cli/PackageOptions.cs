@@ -101,14 +101,7 @@ internal static class PackageOptions
                     mish,
                     input = new { name = options.InputName, width = shaped.Network.Net.Width, height = shaped.Network.Net.Height },
                     heads = result.Heads.Select(h => new { name = h.OutputName, shape = new[] { 1, h.Shape.C, h.Shape.H, h.Shape.W }, stride = h.Stride, layer = h.Head.Layer }),
-                    nms = pipeline is null ? null : new
-                    {
-                        boxes = pipeline.Boxes,
-                        classes = pipeline.Classes,
-                        iouThreshold = nms!.IouThreshold,
-                        confidenceThreshold = nms.ConfidenceThreshold,
-                        labels = pipeline.Labels,
-                    },
+                    nms = pipeline is null ? null : NmsCommandOptions.Json(pipeline.Boxes, pipeline.Classes, nms!, pipeline.Labels),
                 },
                 keras = keras is null ? null : new { file = kerasFile!.ToString(), bytes = outputs.WrittenLength(kerasFile.ToString()), layers = keras.LayerCount },
                 seconds,
