@@ -30,7 +30,7 @@ public sealed class MLProgramPipelineWriter
     private readonly MLProgramWriter _program;
     private readonly DetectorPipeline _pipeline;
 
-    /// <summary>Creates a writer; <paramref name="target"/> null picks the lowest target (iOS 15).</summary>
+    /// <summary>Creates a writer; <paramref name="target"/> null picks the lowest target that can express the options (iOS 15; iOS 16 for compressed weights).</summary>
     public MLProgramPipelineWriter(CoreMLWriterOptions? options = null, NmsOptions? nms = null, MLProgramTarget? target = null)
     {
         _program = new MLProgramWriter(options, target);
