@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Yolo4Convert.Darknet;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
@@ -11,15 +10,12 @@ namespace Yolo4Convert.Cli;
 /// <summary>
 /// `verify --layers`: runs the model and the Darknet reference side by side and compares every Darknet layer's output
 /// (after its activation) with the model value that stands for it (<see cref="LayerValueMap"/>), as both are
-/// computed. The reference runs on a second thread and hands a copy of each compared layer's output over a queue of
-/// two; the model's run compares each mapped value the moment it computes it. So neither pass keeps more than the
-/// values it would keep anyway plus the few copies in flight.
+/// computed. The reference runs on a second thread and hands each compared layer's output over (<see cref="Handoff"/>),
+/// then waits until the model's run has computed the same layer and compared the two in place. Nothing is copied and
+/// neither pass keeps a value longer than its own liveness plan does.
 /// </summary>
 internal static class VerifyLayers
 {
-    // Reference copies waiting for the model: enough to overlap the passes, few enough to bound the memory.
-    private const int InFlight = 2;
-
     /// <summary>
     /// Runs both passes; returns the reference's heads (as <see cref="DarknetReference.Forward(WeightedNetwork, ShapedNetwork, Tensor)"/>)
     /// and one row per compared layer, in layer order.
@@ -31,8 +27,7 @@ internal static class VerifyLayers
         var layers = shaped.Network.Layers;
         var heads = shaped.Network.Heads.Select(h => h.Index).ToHashSet();
         var compared = map.Values.Keys.Where(l => l < layers.Length && !heads.Contains(l)).ToHashSet();
-        using var queue = new BlockingCollection<(int Layer, Tensor Value)>(InFlight);
-        using var stop = new CancellationTokenSource();
+        var handoff = new Handoff();
         var reference = Task.Run(() =>
         {
             try
@@ -41,53 +36,33 @@ internal static class VerifyLayers
                 {
                     if (compared.Contains(layer.Index))
                     {
-                        queue.Add((layer.Index, new Tensor(y.Shape, y.Data.AsSpan(0, checked((int)y.Shape.Count)).ToArray())), stop.Token);
+                        handoff.Offer(layer.Index, y);
                     }
                 });
             }
             finally
             {
-                queue.CompleteAdding();
+                handoff.Close();
             }
         });
-
-        var waiting = new Dictionary<int, Tensor>();
-        Tensor Expected(int layer)
-        {
-            if (waiting.Remove(layer, out var early))
-            {
-                return early;
-            }
-
-            foreach (var (index, value) in queue.GetConsumingEnumerable())
-            {
-                if (index == layer)
-                {
-                    return value;
-                }
-
-                waiting[index] = value;
-            }
-
-            // The reference stopped before this layer: its exception says why.
-            reference.GetAwaiter().GetResult();
-            throw new InvalidOperationException($"the Darknet reference computed no output for layer {layer}");
-        }
 
         var rows = new List<LayerError>();
         try
         {
             model.Run(pixels, [], precision, (name, actual) =>
             {
-                if (map.TryGetLayer(name, out var index) && compared.Contains(index))
+                if (map.TryGetLayer(name, out var index) && compared.Contains(index)
+                    && !handoff.Use(index, expected => rows.Add(LayerError.Of(layers[index], name, actual, expected))))
                 {
-                    rows.Add(LayerError.Of(layers[index], name, actual, Expected(index)));
+                    // The reference stopped before this layer: its exception says why.
+                    reference.GetAwaiter().GetResult();
+                    throw new InvalidOperationException($"the Darknet reference computed no output for layer {index}");
                 }
             });
         }
         catch
         {
-            stop.Cancel();
+            handoff.Cancel();
             try
             {
                 reference.Wait();
@@ -101,7 +76,7 @@ internal static class VerifyLayers
         }
 
         var result = reference.GetAwaiter().GetResult();
-        return (result, new LayerReport([.. rows.OrderBy(r => r.Layer.Index)], tolerance));
+        return (result, new LayerReport(rows, tolerance));
     }
 
     /// <summary>The model's values by Darknet layer; a model whose values are not named after Darknet layers is refused.</summary>
@@ -119,6 +94,93 @@ internal static class VerifyLayers
     }
 }
 
+/// <summary>
+/// Hands one tensor at a time from the reference's thread to the model's: the reference offers a layer's output and
+/// waits until the model has used it (its buffer may be reused right after), or until the model's run has failed.
+/// </summary>
+internal sealed class Handoff
+{
+    private readonly object _gate = new();
+    private (int Layer, Tensor Value)? _offered;
+    private bool _closed;
+    private bool _cancelled;
+
+    /// <summary>The reference's side: offers <paramref name="layer"/>'s output and waits until it has been used.</summary>
+    public void Offer(int layer, Tensor value)
+    {
+        lock (_gate)
+        {
+            _offered = (layer, value);
+            Monitor.PulseAll(_gate);
+            while (_offered is not null && !_cancelled)
+            {
+                Monitor.Wait(_gate);
+            }
+
+            if (_cancelled)
+            {
+                throw new OperationCanceledException("the model's run failed");
+            }
+        }
+    }
+
+    /// <summary>The reference has finished (or failed): nothing more will be offered.</summary>
+    public void Close()
+    {
+        lock (_gate)
+        {
+            _closed = true;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>The model's run failed: a waiting or later offer returns with an exception.</summary>
+    public void Cancel()
+    {
+        lock (_gate)
+        {
+            _cancelled = true;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>The model's side: waits for <paramref name="layer"/>'s output, uses it, then lets the reference go on; false if the reference ended first.</summary>
+    public bool Use(int layer, Action<Tensor> use)
+    {
+        Tensor value;
+        lock (_gate)
+        {
+            while (_offered is null && !_closed)
+            {
+                Monitor.Wait(_gate);
+            }
+
+            if (_offered is not { } offered)
+            {
+                return false;
+            }
+
+            value = offered.Layer == layer ? offered.Value
+                : throw new InvalidOperationException($"the model computed layer {layer}'s value while the reference offers layer {offered.Layer}");
+        }
+
+        try
+        {
+            use(value);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _offered = null;
+                Monitor.PulseAll(_gate);
+            }
+        }
+
+        return true;
+    }
+}
+
 /// <summary>One compared layer: the reference's output, the model value standing for it, and how far apart they are.</summary>
 /// <param name="Layer">The Darknet layer.</param>
 /// <param name="Value">The model value holding the layer's output.</param>
@@ -127,10 +189,14 @@ internal static class VerifyLayers
 /// <param name="Diff">The difference, or null when the shapes differ.</param>
 internal sealed record LayerError(Layer Layer, string Value, TensorShape Shape, TensorShape ModelShape, HeadDifference? Diff)
 {
-    public static LayerError Of(Layer layer, string value, Tensor actual, Tensor expected) =>
-        actual.Shape.Count == expected.Shape.Count && actual.Data.Length >= expected.Shape.Count
-            ? new(layer, value, expected.Shape, actual.Shape, HeadDifference.Of(new Tensor(expected.Shape, actual.Data.AsSpan(0, checked((int)expected.Shape.Count)).ToArray()), expected))
+    public static LayerError Of(Layer layer, string value, Tensor actual, Tensor expected)
+    {
+        // Element by element in C×H×W order: an ML Program's [1, C, 1, 1] is the reference's C×1×1.
+        var count = checked((int)expected.Shape.Count);
+        return actual.Shape.Count == count && actual.Data.Length >= count
+            ? new(layer, value, expected.Shape, actual.Shape, HeadDifference.Of(actual.Data.AsSpan(0, count), expected.Data.AsSpan(0, count)))
             : new(layer, value, expected.Shape, actual.Shape, null);
+    }
 
     /// <summary>Whether the model's value matches within <paramref name="tolerance"/> (same size, finite, close).</summary>
     public bool Within(double tolerance) => Diff is { } d && !d.HasNonFinite && d.MaxRelative <= tolerance;
