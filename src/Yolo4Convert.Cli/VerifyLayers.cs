@@ -76,7 +76,7 @@ internal static class VerifyLayers
         }
 
         var result = reference.GetAwaiter().GetResult();
-        return (result, new LayerReport(rows, tolerance));
+        return (result, new LayerReport(rows, tolerance, [.. layers.Select(l => l.Index).Where(l => !compared.Contains(l))]));
     }
 
     /// <summary>The model's values by Darknet layer; a model whose values are not named after Darknet layers is refused.</summary>
@@ -214,7 +214,10 @@ internal sealed record LayerError(Layer Layer, string Value, TensorShape Shape, 
 }
 
 /// <summary>The rows of `verify --layers` and the first layer beyond the tolerance.</summary>
-internal sealed record LayerReport(IReadOnlyList<LayerError> Rows, double Tolerance)
+/// <param name="Rows">The compared layers, in layer order.</param>
+/// <param name="Tolerance">The largest relative error a layer may have.</param>
+/// <param name="NotCompared">The layers with no value of their own in the model (detection heads, routes of one layer, dropout).</param>
+internal sealed record LayerReport(IReadOnlyList<LayerError> Rows, double Tolerance, IReadOnlyList<int> NotCompared)
 {
     /// <summary>The first compared layer beyond the tolerance, or null.</summary>
     public LayerError? FirstDivergence => Rows.FirstOrDefault(r => !r.Within(Tolerance));
@@ -253,7 +256,7 @@ internal sealed record LayerReport(IReadOnlyList<LayerError> Rows, double Tolera
         if (FirstDivergence is not { } first)
         {
             var worst = Rows.MaxBy(r => r.Diff!.Value.MaxRelative)!;
-            return $"every layer within tolerance {tolerance}: {Rows.Count} layers compared, worst relative error {VerifyComparison.E(worst.Diff!.Value.MaxRelative)} (layer {worst.Layer.Index} [{worst.Layer.Kind}])";
+            return $"every layer within tolerance {tolerance}: {Rows.Count} of {Rows.Count + NotCompared.Count} layers compared (the others have no value of their own in the model), worst relative error {VerifyComparison.E(worst.Diff!.Value.MaxRelative)} (layer {worst.Layer.Index} [{worst.Layer.Kind}])";
         }
 
         var before = Rows.TakeWhile(r => !ReferenceEquals(r, first)).ToList();
@@ -268,6 +271,7 @@ internal sealed record LayerReport(IReadOnlyList<LayerError> Rows, double Tolera
     {
         tolerance = Tolerance,
         compared = Rows.Count,
+        notCompared = NotCompared,
         rows = Rows.Select(r => new
         {
             layer = r.Layer.Index,
