@@ -32,6 +32,7 @@ internal sealed class Verification(VerifyOptions options, ParseResult parse)
     private List<Yolo4Convert.Detection.Detection> _expected = [];
     private List<VerifyRun> _runs = [];
     private PipelineCheck.Result? _decoded;
+    private LayerReport? _layers;
 
     private string CfgPath => parse.GetRequiredValue(options.Cfg).ToString();
 
@@ -55,8 +56,17 @@ internal sealed class Verification(VerifyOptions options, ParseResult parse)
             : ModelMetadata.Read(_info).ClassNames;
         var pixels = Pixels();
 
-        progress.Step("running the Darknet reference");
-        var reference = RunReference(weighted, shaped, pixels);
+        IReadOnlyDictionary<int, Tensor> reference;
+        if (parse.GetValue(options.Layers))
+        {
+            progress.Step("running the model and the Darknet reference layer by layer");
+            reference = RunLayers(weighted, shaped, pixels);
+        }
+        else
+        {
+            progress.Step("running the Darknet reference");
+            reference = RunReference(weighted, shaped, pixels);
+        }
 
         // The passes run one after the other: only the reference's heads stay while the model runs.
         weighted = null;
@@ -115,6 +125,19 @@ internal sealed class Verification(VerifyOptions options, ParseResult parse)
         var reference = DarknetReference.Forward(weighted, shaped, scaled);
         _referenceSeconds = watch.Elapsed.TotalSeconds;
         return reference;
+    }
+
+    // The reference's heads come from the side-by-side pass; the model's heads are then compared by the usual runs.
+    private IReadOnlyDictionary<int, Tensor> RunLayers(WeightedNetwork weighted, ShapedNetwork shaped, Tensor pixels)
+    {
+        // Both passes' values are alive at once: what reading the files left behind goes first.
+        GC.Collect();
+        var watch = Stopwatch.StartNew();
+        var scaled = new Tensor(pixels.Shape, [.. pixels.Data.Select(v => v / 255f)]);
+        var model = _loaded.Pipeline?.Decoder ?? _loaded.Network!;
+        (var heads, _layers) = VerifyLayers.Run(model, ModelPath, weighted, shaped, pixels, scaled, _compute, _limit);
+        _referenceSeconds = watch.Elapsed.TotalSeconds;
+        return heads;
     }
 
     private void RunModel(ProgressLine progress, Tensor pixels, IReadOnlyDictionary<int, Tensor> reference)
@@ -177,6 +200,7 @@ internal sealed class Verification(VerifyOptions options, ParseResult parse)
             format = _format.Name,
             detections = new { threshold = _scoreThreshold, modelThreshold = Math.Max(0f, _scoreThreshold - VerifyComparison.ScoreSlack), minIou = _iouLimit, reference = _expected.Count, found = checkedRun.Detections.Found, allFound = checkedRun.Detections.AllFound, nothingCompared = verdict.NothingCompared },
             runs = _runs.Select(r => new { precision = r.Name, heads = Heads(r), worstRelativeError = r.Worst, detections = Detections(r), seconds = r.Seconds }),
+            layers = _layers?.Json(),
             warnings = WarningOutput.Json(_warnings),
         }));
     }
@@ -204,6 +228,11 @@ internal sealed class Verification(VerifyOptions options, ParseResult parse)
         stdout.WriteLine($"detections (class probability > {CommonOptions.F(_scoreThreshold, "0.##")}, NMS {CommonOptions.F(VerifyComparison.NmsIou, "0.##")}): reference {_expected.Count}, " +
             $"model {VerifyComparison.Describe(_runs[0].Detections, Label)}" + (fp16 is null ? string.Empty : $"; fp16 compute {VerifyComparison.Describe(fp16.Detections, Label)}") +
             $" (same class, IoU >= {CommonOptions.F(_iouLimit, "0.0#")}, model threshold {CommonOptions.F(Math.Max(0f, _scoreThreshold - VerifyComparison.ScoreSlack), "0.0#")})");
+        foreach (var line in _layers?.Lines() ?? [])
+        {
+            stdout.WriteLine(line);
+        }
+
         stdout.WriteLine(verdict.Line(fp16 is not null, synthetic));
     }
 }

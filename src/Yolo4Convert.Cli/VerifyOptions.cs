@@ -40,11 +40,16 @@ internal sealed class VerifyOptions
 
     public Option<FileInfo?> Names { get; } = new("--names") { Description = "Class names file, for the messages; defaults to the names stored in the model, else class numbers." };
 
+    public Option<bool> Layers { get; } = new("--layers")
+    {
+        Description = "Also compare after every Darknet layer the model computes (the model's value named after the layer, after its activation): one row per layer with its cfg line, shape and errors, and the first layer beyond the tolerance. The model and the reference run side by side.",
+    };
+
     public Option<bool> Json { get; } = CommonOptions.JsonOutput();
 
     public Option<bool> Strict { get; } = WarningOutput.Strict();
 
     public IEnumerable<Argument> Arguments => [Cfg, Weights, Model];
 
-    public IEnumerable<Option> Options => [Image, Tolerance, Precision, Threshold, MinIou, Names, Json, Strict];
+    public IEnumerable<Option> Options => [Image, Tolerance, Precision, Threshold, MinIou, Names, Layers, Json, Strict];
 }

@@ -8,7 +8,7 @@ namespace Yolo4Convert.CoreML;
 
 /// <summary>
 /// The Core ML NeuralNetwork op table: lowers the IR node by node, in order, to NeuralNetwork layers named
-/// "{layer:D3}_{role}" after the Darknet layer each node comes from. Convolutions are laid out without their weights:
+/// "{layer:D3}_{role}" after the Darknet layer each node comes from (<see cref="LayerValueNames"/>). Convolutions are laid out without their weights:
 /// each leaves a <see cref="ConvSlot"/> the writer fills as it streams the weights. A head's value is produced under
 /// the head's output name: the node's layer is named so, or an identity layer is added after the head's Darknet
 /// layer when that layer computed nothing of its own.
@@ -135,12 +135,12 @@ internal sealed class NeuralNetworkLowering
         {
             var (layer, name) = _identities.Dequeue();
             var value = _graph.Heads.First(h => h.InputLayer == layer).Value;
-            AddLayer($"{layer:D3}_output", [Blob(value)], new NeuralNetworkLayer { Activation = new ActivationParams { Linear = new ActivationLinear { Alpha = 1f } } }, name);
+            AddLayer(LayerValueNames.NeuralNetwork(layer, "output"), [Blob(value)], new NeuralNetworkLayer { Activation = new ActivationParams { Linear = new ActivationLinear { Alpha = 1f } } }, name);
         }
     }
 
     // "005_conv", "005_slice0"; a shortcut's final sum is "005_add".
-    private static string Name(IrNode node) => $"{node.Origin.Layer:D3}_{node.Origin.Part ?? (node.Origin.Role == "shortcut" ? "add" : node.Origin.Role)}";
+    private static string Name(IrNode node) => LayerValueNames.NeuralNetwork(node.Origin.Layer, node.Origin.Part ?? (node.Origin.Role == "shortcut" ? "add" : node.Origin.Role));
 
     private string Blob(int value) => value == IrGraph.Input ? _options.InputName : _blobs[value];
 
@@ -215,7 +215,7 @@ internal sealed class NeuralNetworkLowering
     {
         var x = _graph.ShapeOf(node.Inputs[0]);
         var s = g.Stride;
-        var prefix = $"{node.Origin.Layer:D3}_";
+        var prefix = LayerValueNames.NeuralNetwork(node.Origin.Layer, string.Empty);
         if (g.Old)
         {
             input = Reshape(prefix + "view", input, x.C / (s * s), x.H * s, x.W * s);
@@ -247,7 +247,7 @@ internal sealed class NeuralNetworkLowering
                 node.Origin.Source, $"supported: {Coverage.MappedActivationNames}.");
         }
 
-        return lowering(this, $"{node.Origin.Layer:D3}_", Name(node), input);
+        return lowering(this, LayerValueNames.NeuralNetwork(node.Origin.Layer, string.Empty), Name(node), input);
     }
 
     private string Mish(string name, string input)

@@ -20,11 +20,23 @@ public readonly record struct HeadDifference(double MaxAbsolute, double MaxRelat
             throw new ArgumentException($"shapes differ: {actual.Shape} and {expected.Shape}");
         }
 
+        var count = checked((int)actual.Shape.Count);
+        return Of(actual.Data.AsSpan(0, count), expected.Data.AsSpan(0, count));
+    }
+
+    /// <summary>Compares two buffers of the same length, element by element.</summary>
+    public static HeadDifference Of(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
+    {
+        if (actual.Length != expected.Length)
+        {
+            throw new ArgumentException($"lengths differ: {actual.Length} and {expected.Length}");
+        }
+
         double abs = 0, magnitude = 0;
         long badActual = 0, badExpected = 0;
-        for (var i = 0; i < actual.Data.Length; i++)
+        for (var i = 0; i < actual.Length; i++)
         {
-            float a = actual.Data[i], e = expected.Data[i];
+            float a = actual[i], e = expected[i];
             var finiteA = float.IsFinite(a);
             var finiteE = float.IsFinite(e);
             badActual += finiteA ? 0 : 1;

@@ -16,7 +16,14 @@ public static class DarknetReference
     /// Runs the network on an input in [0,1] (CHW, RGB) and returns the raw tensor that feeds each detection head,
     /// keyed by the head's layer index.
     /// </summary>
-    public static IReadOnlyDictionary<int, Tensor> Forward(WeightedNetwork weighted, ShapedNetwork shaped, Tensor input)
+    public static IReadOnlyDictionary<int, Tensor> Forward(WeightedNetwork weighted, ShapedNetwork shaped, Tensor input) => Forward(weighted, shaped, input, null);
+
+    /// <summary>
+    /// Runs the network as <see cref="Forward(WeightedNetwork, ShapedNetwork, Tensor)"/> does and hands every layer's
+    /// output (after its activation) to <paramref name="observe"/> as soon as it is computed; the tensor is the pass's
+    /// own buffer, valid only during the call (it is reused once the layers reading it have run).
+    /// </summary>
+    public static IReadOnlyDictionary<int, Tensor> Forward(WeightedNetwork weighted, ShapedNetwork shaped, Tensor input, Action<Layer, Tensor>? observe)
     {
         ArgumentNullException.ThrowIfNull(weighted);
         ArgumentNullException.ThrowIfNull(shaped);
@@ -50,6 +57,7 @@ public static class DarknetReference
             var y = pool.Rent(shaped.Shapes[layer.Index]);
             Run(layer, inputs, y, weighted.Weights[layer.Index], columns);
             outputs[layer.Index] = y;
+            observe?.Invoke(layer, y);
             if (heads.TryGetValue(layer.Index, out var head))
             {
                 result[head] = y;

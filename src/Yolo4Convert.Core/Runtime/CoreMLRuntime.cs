@@ -150,7 +150,13 @@ public sealed class CoreMLRuntime : IModelRuntime
     public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, ComputePrecision precision = ComputePrecision.Fp32) => Run(pixels, [], precision);
 
     /// <summary>Runs the model and also returns the internal blobs named in <paramref name="keep"/> (e.g. raw heads).</summary>
-    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, IReadOnlyCollection<string> keep, ComputePrecision precision = ComputePrecision.Fp32)
+    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, IReadOnlyCollection<string> keep, ComputePrecision precision = ComputePrecision.Fp32) => Run(pixels, keep, precision, null);
+
+    /// <inheritdoc/>
+    public IReadOnlyList<ComputedValue> ComputedValues => [.. _network.Layers.Select(l => new ComputedValue(l.Name, l.Output[0]))];
+
+    /// <inheritdoc/>
+    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, IReadOnlyCollection<string> keep, ComputePrecision precision, Action<string, Tensor>? observe)
     {
         ArgumentNullException.ThrowIfNull(keep);
         Info.CheckInput(pixels);
@@ -166,7 +172,8 @@ public sealed class CoreMLRuntime : IModelRuntime
             var layer = _network.Layers[i];
             var inputs = layer.Input.Select(n => blobs.TryGetValue(n, out var t) ? t
                 : throw new ModelFormatException($"layer '{layer.Name}' reads blob '{n}', which no earlier layer produces.", null)).ToArray();
-            blobs[layer.Output[0]] = RoundIf(half, _ops[i].Run(layer, inputs, context));
+            var output = blobs[layer.Output[0]] = RoundIf(half, _ops[i].Run(layer, inputs, context));
+            observe?.Invoke(layer.Output[0], output);
             Release(blobs, _liveness.ReleaseAfter[i].Where(n => !kept.Contains(n)), pool);
         }
 

@@ -16,4 +16,13 @@ public interface IModelRuntime
 
     /// <summary>Runs the model and also returns the internal values named in <paramref name="keep"/>.</summary>
     IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, IReadOnlyCollection<string> keep, ComputePrecision precision = ComputePrecision.Fp32);
+
+    /// <summary>The values the model computes, in the order a run computes them (see <see cref="LayerValueMap"/>).</summary>
+    IReadOnlyList<ComputedValue> ComputedValues { get; }
+
+    /// <summary>
+    /// Runs the model and hands each value to <paramref name="observe"/> (name, value) as soon as it is computed,
+    /// before the run frees anything; the tensor is the run's own buffer, valid only during the call.
+    /// </summary>
+    IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, IReadOnlyCollection<string> keep, ComputePrecision precision, Action<string, Tensor>? observe);
 }

@@ -77,6 +77,9 @@ public sealed class PipelineRuntime
     /// <summary>The image input and the pipeline's metadata; Outputs lists the decoder stage's outputs and its raw-head blobs.</summary>
     public ModelInfo Info { get; }
 
+    /// <summary>The decoder stage: the converted network with the head decoder appended (its layers are the body's).</summary>
+    public IModelRuntime Decoder => _network;
+
     /// <summary>The coarsest format of the decoder stage's stored convolution weights.</summary>
     public WeightFormat StoredWeights => _network.StoredWeights;
 

@@ -65,7 +65,7 @@ internal sealed class MLProgramDecoderLowering(MLProgramLowering lowering)
     private (string Boxes, string Confidence) Head(HeadDecoding d, string input)
     {
         var (a, k, entries, cells) = (d.Anchors, d.Classes, d.Entries, d.Cells);
-        var p = $"l{d.Head.Layer:D3}_decode_";
+        var p = LayerValueNames.MLProgram(d.Head.Layer, LayerValueNames.DecoderRole);
 
         // [1, A·(5+K), H, W] → [A, 5+K, H·W] (row-major) → [H·W, A, 5+K]: a row per (cell, anchor), cell-major like Darknet.
         var view = Reshape(p + "view", input, a, entries, cells);

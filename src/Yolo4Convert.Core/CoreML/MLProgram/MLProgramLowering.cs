@@ -13,7 +13,7 @@ internal sealed record ConvBlobs(string OpName, ConvolutionalLayer Conv, long Ke
 /// <summary>
 /// The ML Program op table: lowers the IR node by node, in order, into the <c>main</c> function's block. The image
 /// input (fp32 [1, C, H, W]) is scaled by 1/255 with an explicit <c>mul</c>; an fp16 program casts it to fp16 and
-/// casts every head back to fp32. Values are named "l{layer:D3}_{role}" after their Darknet layer, every op parameter
+/// casts every head back to fp32. Values are named "l{layer:D3}_{role}" after their Darknet layer (<see cref="LayerValueNames"/>), every op parameter
 /// is a named const, and each convolution's weights and bias are blobs of weight.bin laid out from their counts.
 /// </summary>
 internal sealed class MLProgramLowering
@@ -149,7 +149,7 @@ internal sealed class MLProgramLowering
     }
 
     // "l005_conv", "l005_slice0"; a shortcut's final sum is "l005_add".
-    private static string Name(IrNode node) => $"l{node.Origin.Layer:D3}_{node.Origin.Part ?? (node.Origin.Role == "shortcut" ? "add" : node.Origin.Role)}";
+    private static string Name(IrNode node) => LayerValueNames.MLProgram(node.Origin.Layer, node.Origin.Part ?? (node.Origin.Role == "shortcut" ? "add" : node.Origin.Role));
 
     private MilValueType Type(TensorShape s) => MilBlockBuilder.Tensor(_b.Compute, 1, s.C, s.H, s.W);
 
@@ -205,7 +205,7 @@ internal sealed class MLProgramLowering
     {
         var x = _graph.ShapeOf(node.Inputs[0]);
         var s = g.Stride;
-        var prefix = $"l{node.Origin.Layer:D3}_";
+        var prefix = LayerValueNames.MLProgram(node.Origin.Layer, string.Empty);
         if (g.Old)
         {
             input = Reshape(prefix + "view", input, x.C / (s * s), x.H * s, x.W * s);

@@ -39,7 +39,7 @@ internal sealed class DecoderLowering(NeuralNetwork nn, NetOptions net)
     private (string Boxes, string Confidence) Head(HeadDecoding d, string input, bool single, string coordinatesName, string confidenceName)
     {
         var (a, k, entries, cells) = (d.Anchors, d.Classes, d.Entries, d.Cells);
-        var p = $"{d.Head.Layer:D3}_decode_";
+        var p = LayerValueNames.NeuralNetwork(d.Head.Layer, LayerValueNames.DecoderRole);
 
         // [A·(5+K), H, W] → [A, 5+K, H·W] (a row-major reinterpretation) → [5+K, A, H·W]: one channel per entry.
         var view = Reshape(p + "view", input, a, entries, cells);

@@ -171,7 +171,13 @@ public sealed class MLProgramRuntime : IModelRuntime
     public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, ComputePrecision precision = ComputePrecision.Fp32) => Run(pixels, [], precision);
 
     /// <inheritdoc/>
-    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, IReadOnlyCollection<string> keep, ComputePrecision precision = ComputePrecision.Fp32)
+    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, IReadOnlyCollection<string> keep, ComputePrecision precision = ComputePrecision.Fp32) => Run(pixels, keep, precision, null);
+
+    /// <inheritdoc/>
+    public IReadOnlyList<ComputedValue> ComputedValues => [.. _steps.Select(s => new ComputedValue(s.Op.Outputs[0].Name, s.Op.Outputs[0].Name))];
+
+    /// <inheritdoc/>
+    public IReadOnlyDictionary<string, Tensor> Run(Tensor pixels, IReadOnlyCollection<string> keep, ComputePrecision precision, Action<string, Tensor>? observe)
     {
         ArgumentNullException.ThrowIfNull(keep);
         Info.CheckInput(pixels);
@@ -188,7 +194,8 @@ public sealed class MLProgramRuntime : IModelRuntime
             var step = _steps[i];
             var call = new MilCall(step.Op, i, b => b.BindingCase == Argument.Types.Binding.BindingOneofCase.Name ? values[b.Name] : Inline(step, b, half), null, step.Dims);
             var data = step.Impl.Run(call, context);
-            values[step.Op.Outputs[0].Name] = new MilValue(step.Dims, step.Type, RoundIf(half || step.Type == DataType.Float16, data));
+            var value = values[step.Op.Outputs[0].Name] = new MilValue(step.Dims, step.Type, RoundIf(half || step.Type == DataType.Float16, data));
+            observe?.Invoke(step.Op.Outputs[0].Name, new Tensor(AsMap(step.Dims), value.Data));
             foreach (var name in step.Op.Inputs.Values.SelectMany(a => a.Arguments).Where(b => b.BindingCase == Argument.Types.Binding.BindingOneofCase.Name).Select(b => b.Name))
             {
                 if (_lastUse.GetValueOrDefault(name) == i && !pinned.Contains(name) && !_constants.ContainsKey(name))
