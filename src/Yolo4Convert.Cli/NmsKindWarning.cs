@@ -21,8 +21,8 @@ internal static class NmsKindWarning
 
         var head = network.Heads.Last();
         warnings.Add(
-            $"--nms: the cfg's last [{head.Kind}] sets nms_kind={darknet.Name}, so Darknet suppresses by {darknet.Describe()} > threshold, "
-            + "but Core ML's NMS stage compares plain IoU: the model drops some overlapping boxes (crowds, adjacent objects) that Darknet keeps.",
+            $"--nms: the cfg's last [{head.Kind}] sets nms_kind={darknet.Name}: Darknet drops a box whose {darknet.Rule} with a stronger box of its class exceeds the threshold, "
+            + "but Core ML's NMS stage compares plain IoU, so the model drops some overlapping boxes (crowds, nested boxes) that Darknet keeps.",
             head.Source,
             "convert without --nms for Darknet's rule in `detect` and `verify` (the model keeps it in its metadata); see the README on NMS kinds.");
     }

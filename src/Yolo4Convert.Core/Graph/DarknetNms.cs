@@ -64,11 +64,11 @@ public sealed record DarknetNms(DarknetNmsKind Kind, float Beta)
         return network.Heads.LastOrDefault()?.Nms ?? Default;
     }
 
-    /// <summary>"greedynms (DIoU, IoU − (d²/c²)^0.6)": the kind and the rule it applies, for messages.</summary>
-    public string Describe() => Kind switch
+    /// <summary>The measure compared with the threshold, for messages: "IoU" or "DIoU (IoU − (d²/c²)^0.6)".</summary>
+    public string Rule => Kind switch
     {
-        DarknetNmsKind.Greedy => "greedynms (DIoU: IoU − (d²/c²)^0.6)",
-        DarknetNmsKind.Diou => string.Create(CultureInfo.InvariantCulture, $"diounms (DIoU: IoU − (d²/c²)^{Beta:R}, beta_nms={Beta:R})"),
-        _ => $"{Name} (IoU)",
+        DarknetNmsKind.Greedy => "DIoU (IoU − (d²/c²)^0.6)",
+        DarknetNmsKind.Diou => string.Create(CultureInfo.InvariantCulture, $"DIoU (IoU − (d²/c²)^{Beta:R}, beta_nms)"),
+        _ => "IoU",
     };
 }
