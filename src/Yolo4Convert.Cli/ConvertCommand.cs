@@ -107,6 +107,7 @@ internal sealed class ConvertCommand
         WarningOutput.Read(parse, warnings, () =>
         {
             MishChoice.WarnIfCustomInPipeline(warnings, options.Mish, targets.Nms is not null, mishLayers, options.MishClassName);
+            NmsKindWarning.WarnIfNotIou(warnings, targets.Nms, shaped.Network);
             return 0;
         });
         var writers = Writers.For(options, targets.Nms, shaped);

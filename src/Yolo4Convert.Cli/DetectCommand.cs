@@ -72,12 +72,14 @@ internal static class DetectCommand
             }
             else
             {
+                // Suppressed as Darknet's detector test does: with the cfg's nms_kind, on boxes already mapped to the
+                // image (correct_yolo_boxes runs before do_nms_sort / diounms_sort; DIoU depends on the axes' scale).
                 var outputsByName = loaded.Network!.Run(pixels);
-                var candidates = heads.SelectMany(h => YoloDecoder.Decode(h, outputsByName[h.OutputName], info.Width, info.Height, thresholdValue));
-                (kept, capped) = CappedNms.Run(candidates, iouValue, parse.GetValue(maxDetections));
+                var candidates = heads.SelectMany(h => YoloDecoder.Decode(h, outputsByName[h.OutputName], info.Width, info.Height, thresholdValue)).Select(toImage);
+                (kept, capped) = CappedNms.Run(candidates, iouValue, parse.GetValue(maxDetections), metadata.Nms);
             }
 
-            var detections = kept.Select(toImage).ToList();
+            var detections = loaded.Pipeline is null ? kept : kept.Select(toImage).ToList();
             string Label(int id) => classNames is not null && id < classNames.Count ? classNames[id] : $"class{id}";
             // Boxes in image pixels, clamped to the image: a decoded box may reach past its edge.
             var boxes = detections.Select(d => (

@@ -34,19 +34,13 @@ internal static class ImageFiles
         return t;
     }
 
-    /// <summary>Stretches (Darknet's default) or letterboxes an image to the network size.</summary>
+    /// <summary>Stretches (Darknet's default) or letterboxes an image to the network size; a grayscale network gets Darknet's luma.</summary>
     public static (Tensor Pixels, Func<Detection.Detection, Detection.Detection> ToImage) Prepare(Tensor image, int width, int height, bool letterbox, bool grayscale)
     {
         if (grayscale)
         {
-            var gray = new Tensor(new TensorShape(1, image.H, image.W));
-            var plane = image.H * image.W;
-            for (var i = 0; i < plane; i++)
-            {
-                gray.Data[i] = (image.Data[i] + image.Data[plane + i] + image.Data[(2 * plane) + i]) / 3f;
-            }
-
-            image = gray;
+            // Darknet reads one channel through stb_image: integer luma, then its own resize.
+            image = DarknetImage.Luma(image);
         }
 
         if (!letterbox)

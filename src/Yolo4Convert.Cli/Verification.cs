@@ -225,7 +225,7 @@ internal sealed class Verification(VerifyOptions options, ParseResult parse)
                 $"max x/y error {VerifyComparison.E(decoded.Difference.Center)}, max w/h relative error {VerifyComparison.E(decoded.Difference.Size)}");
         }
 
-        stdout.WriteLine($"detections (class probability > {CommonOptions.F(_scoreThreshold, "0.##")}, NMS {CommonOptions.F(VerifyComparison.NmsIou, "0.##")}): reference {_expected.Count}, " +
+        stdout.WriteLine($"detections (class probability > {CommonOptions.F(_scoreThreshold, "0.##")}, {VerifyComparison.NmsText(_info)}): reference {_expected.Count}, " +
             $"model {VerifyComparison.Describe(_runs[0].Detections, Label)}" + (fp16 is null ? string.Empty : $"; fp16 compute {VerifyComparison.Describe(fp16.Detections, Label)}") +
             $" (same class, IoU >= {CommonOptions.F(_iouLimit, "0.0#")}, model threshold {CommonOptions.F(Math.Max(0f, _scoreThreshold - VerifyComparison.ScoreSlack), "0.0#")})");
         foreach (var line in _layers?.Lines() ?? [])

@@ -69,13 +69,23 @@ internal static class VerifyComparison
 
     /// <summary>The reference's detections above <paramref name="threshold"/>, after NMS.</summary>
     public static List<Yolo4Convert.Detection.Detection> ReferenceDetections(ModelInfo info, IReadOnlyDictionary<int, Tensor> reference, float threshold) =>
-        DetectionAgreement.Detect(HeadSpec.FromMetadata(info), name => reference[LayerOf(info, name)], info.Width, info.Height, threshold, NmsIou);
+        DetectionAgreement.Detect(HeadSpec.FromMetadata(info), name => reference[LayerOf(info, name)], info.Width, info.Height, threshold, NmsIou, NmsOf(info));
 
     /// <summary>Matches the model's detections (above threshold − slack) to the reference's.</summary>
     public static DetectionAgreement Agreement(ModelInfo info, IReadOnlyDictionary<string, Tensor> outputs, List<Yolo4Convert.Detection.Detection> reference, float threshold, float minIou) =>
         DetectionAgreement.Compare(reference,
-            DetectionAgreement.Detect(HeadSpec.FromMetadata(info), name => outputs[name], info.Width, info.Height, Math.Max(0f, threshold - ScoreSlack), NmsIou),
+            DetectionAgreement.Detect(HeadSpec.FromMetadata(info), name => outputs[name], info.Width, info.Height, Math.Max(0f, threshold - ScoreSlack), NmsIou, NmsOf(info)),
             minIou);
+
+    /// <summary>Darknet's NMS rule for the model (its cfg's nms_kind, from the metadata; plain IoU for models without the key).</summary>
+    public static DarknetNms NmsOf(ModelInfo info) => ModelMetadata.Read(info).Nms;
+
+    /// <summary>"NMS 0.45", or "NMS greedynms 0.45" when Darknet suppresses by another rule than IoU.</summary>
+    public static string NmsText(ModelInfo info)
+    {
+        var nms = NmsOf(info);
+        return $"NMS {(nms.Kind == DarknetNmsKind.Default ? string.Empty : nms.Name + " ")}{CommonOptions.F(NmsIou, "0.##")}";
+    }
 
     /// <summary>The Darknet layer a head output comes from, by the model's metadata.</summary>
     public static int LayerOf(ModelInfo info, string name) =>

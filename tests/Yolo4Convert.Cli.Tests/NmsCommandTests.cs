@@ -26,7 +26,7 @@ public sealed class NmsCommandTests
 
         Assert.Equal(0, exit);
         Assert.Matches(@"spec 3 \(iOS 12\+\), .*outputs confidence\[<=1500x80\] coordinates\[<=1500x4\] after per-class NMS \(80 labels\)", stdout);
-        Assert.StartsWith("warning: no --names given; the model's class labels are the class numbers 0..79.", stderr, StringComparison.Ordinal);
+        Assert.Contains("warning: no --names given; the model's class labels are the class numbers 0..79.", stderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -39,7 +39,8 @@ public sealed class NmsCommandTests
             "--nms", "--names", Fixtures.Shared("cfg/coco.names"), "--iou", "0.5", "--confidence", "0.3", "--json");
 
         Assert.True(exit == 0, stderr);
-        Assert.Empty(stderr);
+        // The one warning: yolo-fastest's nms_kind=greedynms, which Core ML's NMS stage cannot do.
+        Assert.Contains("sets nms_kind=greedynms", Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
         var coreML = JsonDocument.Parse(stdout).RootElement.GetProperty("coreML");
         Assert.Equal(3, coreML.GetProperty("specificationVersion").GetInt32());
         var nms = coreML.GetProperty("nms");
@@ -91,7 +92,12 @@ public sealed class NmsCommandTests
 
         Assert.True(exit == 0, stderr);
         Assert.Equal(["car", "dog", "cat", "bicycle", "car", "person", "bicycle"], Labels(stdout));
-        Assert.Equal(rawStdout, stdout); // on the dog photo no box has a second class above 0.25
+        // On the dog photo no box has a second class above 0.25. The raw model suppresses as Darknet does (the cfg's
+        // greedynms) and keeps one car box nested in another that the pipeline's IoU NMS drops; the rest is the same.
+        var rawLines = rawStdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var nested = Assert.Single(rawLines.Except(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.StartsWith("car: ", nested, StringComparison.Ordinal);
+        Assert.Equal(string.Join('\n', rawLines.Where(l => l != nested)) + "\n", stdout);
         Assert.Equal([0x89, 0x50, 0x4E, 0x47], File.ReadAllBytes(png)[..4]);
     }
 

@@ -43,9 +43,9 @@ internal static class DarknetKeys
         ["cost"] = ["type", "scale", "ratio"],
         ["yolo"] =
         [
-            "beta_nms", "cls_normalizer", "counters_per_class", "delta_normalizer", "dets_for_show", "dets_for_track",
+            "cls_normalizer", "counters_per_class", "delta_normalizer", "dets_for_show", "dets_for_track",
             "embedding_layer", "focal_loss", "ignore_thresh", "iou_loss", "iou_normalizer", "iou_thresh", "iou_thresh_kind",
-            "jitter", "label_smooth_eps", "map", "max", "max_delta", "nms_kind", "obj_normalizer", "objectness_smooth",
+            "jitter", "label_smooth_eps", "map", "max", "max_delta", "obj_normalizer", "objectness_smooth",
             "random", "resize", "show_details", "sim_thresh", "track_ciou_norm", "track_history_size", "truth_thresh",
             "uc_normalizer", "yolo_point",
         ],

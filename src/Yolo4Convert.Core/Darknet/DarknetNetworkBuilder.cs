@@ -288,7 +288,16 @@ public static class DarknetNetworkBuilder
         var anchors = Anchors(s, num, index);
         var scale = Finite(s, "scale_x_y", 1f);
         var newCoords = s.GetInt("new_coords", 0) != 0;
-        return new YoloLayer(index, Previous(index), s.Location, classes, anchors, mask, scale, newCoords);
+        return new YoloLayer(index, Previous(index), s.Location, classes, anchors, mask, scale, newCoords) { Nms = ParseNms(s) };
+    }
+
+    // parse_yolo, src/parser.c: beta_nms (0.6) and nms_kind by exact name; any other name, cornersnms included (only
+    // parse_gaussian_yolo knows it), is DEFAULT_NMS.
+    private static DarknetNms ParseNms(CfgSectionReader s)
+    {
+        var beta = Finite(s, "beta_nms", DarknetNms.DefaultBeta);
+        var kind = DarknetNms.Parse(s.GetString("nms_kind", "default")) is { } k and not DarknetNmsKind.Corners ? k : DarknetNmsKind.Default;
+        return new DarknetNms(kind, beta);
     }
 
     // parse_region, src/parser.c

@@ -7,6 +7,30 @@ namespace Yolo4Convert.Detection;
 public static class DarknetImage
 {
     /// <summary>
+    /// The one-channel image Darknet reads for a channels=1 network: load_image_stb asks stb_image for one channel, and
+    /// stb_image turns RGB into integer luma, (77·R + 150·G + 29·B) >> 8 (stbi__compute_y; gray images stay as they
+    /// are, which the formula also gives for R = G = B). Takes and returns CHW pixel values 0..255.
+    /// </summary>
+    public static Tensor Luma(Tensor rgb)
+    {
+        ArgumentNullException.ThrowIfNull(rgb);
+        if (rgb.C != 3)
+        {
+            throw new ArgumentException($"expected an RGB image (3 channels), got {rgb.C}", nameof(rgb));
+        }
+
+        var plane = rgb.H * rgb.W;
+        var gray = new Tensor(new TensorShape(1, rgb.H, rgb.W));
+        for (var i = 0; i < plane; i++)
+        {
+            int r = (int)rgb.Data[i], g = (int)rgb.Data[plane + i], b = (int)rgb.Data[(2 * plane) + i];
+            gray.Data[i] = ((r * 77) + (g * 150) + (29 * b)) >> 8;
+        }
+
+        return gray;
+    }
+
+    /// <summary>
     /// Resizes a CHW image with Darknet's separable bilinear filter: scale (in−1)/(out−1), columns first, then rows.
     /// </summary>
     public static Tensor Resize(Tensor image, int width, int height)

@@ -1,3 +1,4 @@
+using Yolo4Convert.Graph;
 using Yolo4Convert.Numerics;
 
 namespace Yolo4Convert.Detection;
@@ -56,11 +57,15 @@ public sealed record DetectionAgreement(IReadOnlyList<DetectionMatch> Matches, f
         return new DetectionAgreement(matches, minIou);
     }
 
-    /// <summary>Decodes every head (class probability above <paramref name="threshold"/>) and applies per-class NMS.</summary>
-    public static List<Detection> Detect(IEnumerable<HeadSpec> heads, Func<string, Tensor> raw, int netWidth, int netHeight, float threshold, float nmsIou)
+    /// <summary>Decodes every head (class probability above <paramref name="threshold"/>) and applies per-class IoU NMS.</summary>
+    public static List<Detection> Detect(IEnumerable<HeadSpec> heads, Func<string, Tensor> raw, int netWidth, int netHeight, float threshold, float nmsIou) =>
+        Detect(heads, raw, netWidth, netHeight, threshold, nmsIou, DarknetNms.Default);
+
+    /// <summary>Decodes every head and applies per-class NMS with Darknet's rule <paramref name="nms"/>.</summary>
+    public static List<Detection> Detect(IEnumerable<HeadSpec> heads, Func<string, Tensor> raw, int netWidth, int netHeight, float threshold, float nmsThreshold, DarknetNms nms)
     {
         ArgumentNullException.ThrowIfNull(heads);
         ArgumentNullException.ThrowIfNull(raw);
-        return YoloDecoder.Nms(heads.SelectMany(h => YoloDecoder.Decode(h, raw(h.OutputName), netWidth, netHeight, threshold)), nmsIou);
+        return YoloDecoder.Nms(heads.SelectMany(h => YoloDecoder.Decode(h, raw(h.OutputName), netWidth, netHeight, threshold)), nmsThreshold, nms);
     }
 }

@@ -1,3 +1,4 @@
+using Yolo4Convert.Graph;
 using Yolo4Convert.Numerics;
 
 namespace Yolo4Convert.Detection;
@@ -7,7 +8,7 @@ public sealed record Detection(int ClassId, float Confidence, float X, float Y, 
 
 /// <summary>
 /// Darknet's decoding of raw heads: get_yolo_box / get_yolo_detections (src/yolo_layer.c) and get_region_box
-/// (src/region_layer.c), then per-class NMS as do_nms_sort (src/box.c).
+/// (src/region_layer.c), then per-class NMS as do_nms_sort or diounms_sort (src/box.c).
 /// </summary>
 public static class YoloDecoder
 {
@@ -93,8 +94,15 @@ public static class YoloDecoder
     }
 
     /// <summary>Per-class greedy NMS: a box is dropped when its IoU with a stronger box of its class exceeds the limit.</summary>
-    public static List<Detection> Nms(IEnumerable<Detection> detections, float iouThreshold)
+    public static List<Detection> Nms(IEnumerable<Detection> detections, float iouThreshold) => Nms(detections, iouThreshold, DarknetNms.Default);
+
+    /// <summary>
+    /// Per-class greedy NMS as do_nms_sort / diounms_sort (src/box.c): per class, strongest first, a box is dropped
+    /// when <see cref="DarknetSuppression.Overlap"/> with a stronger kept box of its class exceeds the threshold.
+    /// </summary>
+    public static List<Detection> Nms(IEnumerable<Detection> detections, float threshold, DarknetNms nms)
     {
+        ArgumentNullException.ThrowIfNull(nms);
         var kept = new List<Detection>();
         foreach (var group in detections.GroupBy(d => d.ClassId))
         {
@@ -102,7 +110,7 @@ public static class YoloDecoder
             var chosen = new List<Detection>();
             foreach (var d in sorted)
             {
-                if (chosen.All(c => Iou(c, d) <= iouThreshold))
+                if (!chosen.Any(c => DarknetSuppression.Suppresses(nms, c, d, threshold)))
                 {
                     chosen.Add(d);
                 }

@@ -93,7 +93,11 @@ public sealed record SamLayer(int Index, ImmutableArray<int> Inputs, SourceLocat
 
 /// <summary>A detection head: [yolo] or [region]. Its input is the raw head tensor the converted model outputs.</summary>
 public abstract record HeadLayer(int Index, ImmutableArray<int> Inputs, SourceLocation Source, int Classes, ImmutableArray<float> Anchors)
-    : Layer(Index, Inputs, Source);
+    : Layer(Index, Inputs, Source)
+{
+    /// <summary>The head's nms_kind and beta_nms (parse_yolo reads them; [region] keeps Darknet's default, IoU).</summary>
+    public DarknetNms Nms { get; init; } = DarknetNms.Default;
+}
 
 /// <summary>[yolo]: Anchors holds all anchor pairs (pixels); Mask picks this head's.</summary>
 public sealed record YoloLayer(

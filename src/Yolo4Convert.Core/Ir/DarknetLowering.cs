@@ -186,7 +186,7 @@ public sealed class DarknetLowering
     {
         var shape = _shaped.InputShape(head);
         var stride = _shaped.Network.Net.Height / shape.H;
-        return head switch
+        var lowered = head switch
         {
             YoloLayer y => new IrHead(
                 Value(y.Inputs[0]), shape, stride, HeadKind.Yolo, y.Index, y.Inputs[0], y.Source, y.Classes,
@@ -196,5 +196,6 @@ public sealed class DarknetLowering
                 [.. r.Anchors.Take(2 * r.Num)], [], 1f, NewCoords: false, r.Softmax),
             _ => throw new InvalidOperationException($"unknown head kind {head.Kind}"),
         };
+        return lowered with { Nms = head.Nms };
     }
 }

@@ -38,6 +38,9 @@ public sealed record IrHead(
 
     /// <summary>Anchor boxes of this head.</summary>
     public int AnchorCount => Anchors.Length / 2;
+
+    /// <summary>The head's Darknet NMS setting (nms_kind, beta_nms).</summary>
+    public DarknetNms Nms { get; init; } = DarknetNms.Default;
 }
 
 /// <summary>

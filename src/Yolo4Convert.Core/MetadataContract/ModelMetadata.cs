@@ -98,12 +98,22 @@ public sealed record ModelMetadata(int? InputWidth, int? InputHeight, bool Lette
 
     private const int MaxSize = 1 << 20;
 
+    /// <summary>
+    /// How Darknet's detector test suppresses overlapping boxes for this model (keys <c>darknet.nms_kind</c>,
+    /// <c>darknet.beta_nms</c>): the setting of the cfg's last head. Models written without the keys get plain IoU NMS.
+    /// </summary>
+    public DarknetNms Nms { get; init; } = DarknetNms.Default;
+
     /// <summary>The metadata of a lowered graph whose heads get the given output names.</summary>
     public static ModelMetadata From(IrGraph graph, IEnumerable<(string OutputName, IrHead Head)> heads, IReadOnlyList<string>? classNames)
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(heads);
-        return new(graph.Net.Width, graph.Net.Height, graph.Net.LetterBox, [.. heads.Select(h => StoredHead.From(h.OutputName, h.Head))], classNames);
+        return new(graph.Net.Width, graph.Net.Height, graph.Net.LetterBox, [.. heads.Select(h => StoredHead.From(h.OutputName, h.Head))], classNames)
+        {
+            // test_detector (src/detector.c) takes nms_kind and beta_nms from the last detection layer.
+            Nms = graph.Heads.OrderBy(h => h.Layer).LastOrDefault()?.Nms ?? DarknetNms.Default,
+        };
     }
 
     /// <summary>The class count of the first head.</summary>
@@ -150,6 +160,8 @@ public sealed record ModelMetadata(int? InputWidth, int? InputHeight, bool Lette
             }
         }
 
+        u[MetadataKeys.NmsKind] = Nms.Name;
+        u[MetadataKeys.BetaNms] = MetadataKeys.Str(Nms.Beta);
         if (ClassNames is { } names)
         {
             u[ClassNamesMetadata.Key] = ClassNamesMetadata.Encode(names);
@@ -217,7 +229,20 @@ public sealed record ModelMetadata(int? InputWidth, int? InputHeight, bool Lette
             r.OptionalInt(MetadataKeys.InputHeight, 1, MaxSize, "a height in pixels"),
             resize == MetadataKeys.Letterbox,
             heads.ToImmutable(),
-            r.Optional(ClassNamesMetadata.Key) is { } stored ? ClassNamesMetadata.Decode(stored) : null);
+            r.Optional(ClassNamesMetadata.Key) is { } stored ? ClassNamesMetadata.Decode(stored) : null)
+        {
+            Nms = ReadNms(r),
+        };
+    }
+
+    // Absent keys (models converted before they existed) mean Darknet's default: plain IoU.
+    private static DarknetNms ReadNms(MetadataReader r)
+    {
+        var kind = r.Optional(MetadataKeys.NmsKind) is { } text
+            ? DarknetNms.Parse(text) ?? throw r.Bad(MetadataKeys.NmsKind, "'default', 'greedynms', 'diounms' or 'cornersnms'")
+            : DarknetNmsKind.Default;
+        var beta = r.Optional(MetadataKeys.BetaNms) is { } b ? r.Float(MetadataKeys.BetaNms, b) : DarknetNms.DefaultBeta;
+        return new DarknetNms(kind, beta);
     }
 
     private static StoredHead ReadHead(MetadataReader r, string name)
@@ -293,6 +318,8 @@ public static class MetadataKeys
     public const string NmsConfidenceThreshold = "nms.confidence_threshold";
     public const string NmsBoxes = "nms.boxes";
     public const string NmsClasses = "nms.classes";
+    public const string NmsKind = "darknet.nms_kind";
+    public const string BetaNms = "darknet.beta_nms";
     public const string PreviewType = "com.apple.coreml.model.preview.type";
 #pragma warning restore CS1591
 

@@ -51,7 +51,7 @@ public sealed class ModelMetadataTests
         Assert.Equal(
             ["converter", "input.width", "input.height", "input.resize", "input.scale", "heads",
              "head.head_s32.type", "head.head_s32.layer", "head.head_s32.classes", "head.head_s32.grid", "head.head_s32.stride",
-             "head.head_s32.num", "head.head_s32.anchors", "head.head_s32.softmax"],
+             "head.head_s32.num", "head.head_s32.anchors", "head.head_s32.softmax", "darknet.nms_kind", "darknet.beta_nms"],
             u.Keys);
     }
 
