@@ -58,7 +58,7 @@ public sealed class ModelMetadataTests
     [Theory]
     [InlineData("heads", "", "heads=''; expected comma-separated names of the model's outputs.")]
     [InlineData("heads", "head_s32,", "heads='head_s32,'; expected comma-separated names of the model's outputs.")]
-    [InlineData("head.head_s32.type", "ssd", "head.head_s32.type='ssd'; expected 'yolo' or 'region'.")]
+    [InlineData("head.head_s32.type", "ssd", "head.head_s32.type='ssd'; expected 'yolo', 'region' or 'gaussian_yolo'.")]
     [InlineData("head.head_s32.classes", "-3", "head.head_s32.classes='-3'; expected a class count from 1 to 100,000.")]
     [InlineData("head.head_s32.layer", "x22", "head.head_s32.layer='x22'; expected a Darknet layer index (0 or more).")]
     [InlineData("head.head_s32.layer", "99999999999", "head.head_s32.layer='99999999999'; expected a Darknet layer index (0 or more).")]
