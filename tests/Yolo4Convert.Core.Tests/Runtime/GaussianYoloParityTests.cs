@@ -119,6 +119,39 @@ public sealed class GaussianYoloParityTests(ITestOutputHelper log)
         }
     }
 
+    [Fact]
+    public void NmsDecoders_WithScaleXY_ScaleTheXAndYUncertaintiesAsDarknet()
+    {
+        // scale_x_y ≠ 1: forward_gaussian_yolo_layer scales σx and σy with x and y, which changes every confidence.
+        var folder = Fixtures.TempFolder();
+        const string Text = "[net]\nwidth=64\nheight=64\nchannels=3\n"
+            + "[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\nstride=2\npad=1\nactivation=leaky\n"
+            + "[local_avgpool]\nsize=2\nstride=2\n"
+            + "[convolutional]\nfilters=22\nsize=1\nactivation=linear\n"
+            + "[Gaussian_yolo]\nmask=0,1\nanchors=8,8, 16,24, 30,20\nnum=3\nclasses=2\nscale_x_y=1.1\n";
+        var shaped = Yolo4Convert.Darknet.DarknetReader.ReadCfg(Text, "scaled.cfg");
+        var weightsPath = Path.Combine(folder, "scaled.weights");
+        SeededWeights.Write(shaped, weightsPath, seed: 4);
+        var weighted = Yolo4Convert.Darknet.DarknetWeightsReader.Read(shaped, File.OpenRead(weightsPath), weightsPath);
+        var pixels = Fixtures.SyntheticImage(3, 64, 64);
+        var head = (Graph.GaussianYoloLayer)shaped.Network.Layers[3];
+        var raw = DarknetReference.Forward(weighted, shaped, new Tensor(pixels.Shape, [.. pixels.Data.Select(v => v / 255f)]))[head.Index];
+        var (confidence, coordinates) = GaussianDetections(head, raw, 64, 64);
+        Assert.True(confidence.Count(v => v > 0.05f) > 50, "too few scored candidates to compare");
+
+        using var stream = new MemoryStream();
+        new PipelineWriter(Fp32).Write(weighted, shaped, stream);
+        var nn = LoadedModel.Load(new MemoryStream(stream.ToArray()), "scaled.mlmodel").Pipeline!.Run(pixels).Decoded;
+        var mil = LoadedModel.Load(TestFiles.OpenFolder(MLProgramPipelineWriterTests.WriteFolder(shaped, weightsPath, Fp32, folder))).Pipeline!.Run(pixels).Decoded;
+        foreach (var (name, decoded) in new[] { ("NeuralNetwork", nn), ("ML Program", mil) })
+        {
+            var difference = Yolo4Convert.Detection.DecodedRows.Compare(
+                decoded[PipelineWriter.RawConfidenceName].Data, decoded[PipelineWriter.RawCoordinatesName].Data, confidence, coordinates);
+            log.WriteLine($"{name} decoder: {difference}");
+            Assert.True(difference.Worst < 1e-4, $"{name} decoder differs from get_gaussian_yolo_detections by {difference}");
+        }
+    }
+
     /// <summary>
     /// forward_gaussian_yolo_layer's activations and get_gaussian_yolo_detections (src/gaussian_yolo_layer.c) over the
     /// raw head as Darknet indexes it (entry_gaussian_index: anchor n, entry e, cell i at n·(9+K)·H·W + e·H·W + i),
