@@ -115,4 +115,21 @@ public sealed class LocalAvgPoolParityTests(ITestOutputHelper log)
             }
         }
     }
+
+    [Fact]
+    public void Keras_PaddingThatSameDoesNotSplitAlike_IsRefusedWhileCoreMLConverts()
+    {
+        // size 3, stride 2 on 32 cells: Darknet pads one cell at the start, TensorFlow's "same" one at the end.
+        var text = "[net]\nwidth=32\nheight=32\nchannels=3\n[local_avgpool]\nsize=3\nstride=2\n[convolutional]\nfilters=6\nsize=1\nactivation=linear\n[yolo]\nmask=0\nanchors=4,4\nnum=1\nclasses=1\n";
+        var shaped = DarknetReader.ReadCfg(text, "odd.cfg");
+        Assert.Equal(new Yolo4Convert.Ir.AvgPool2d(3, 2, 2, new Yolo4Convert.Ir.Pads(1, 0, 1, 0)), Yolo4Convert.Ir.DarknetLowering.Lower(shaped).Nodes[0].Op);
+        var weights = new WeightedNetwork(shaped.Network, [null, new ConvWeights(new float[6], null, new float[18]), null], new WeightsHeader(0, 2, 0, 0, 8));
+
+        var ex = Assert.Throws<Yolo4Convert.Diagnostics.UnsupportedFeatureException>(() => new KerasH5Writer().Write(weights, shaped, new MemoryStream()));
+        Assert.Contains("layer 0 [local_avgpool] uses average pooling padding (1,0)x(1,0) that TensorFlow's \"same\" does not produce", ex.Message);
+
+        using var stream = new MemoryStream();
+        new CoreMLWriter(Fp32).Write(weights, shaped, stream);
+        Assert.True(stream.Length > 0);
+    }
 }
