@@ -61,8 +61,8 @@ def shape_of(layer, inputs):
     x = inputs[0] if inputs else None
     if cls == 'InputLayer':
         return tuple(cfg['batch_input_shape'][1:])
-    if cls in ('Conv2D', 'DepthwiseConv2D', 'MaxPooling2D'):
-        k = cfg['pool_size'] if cls == 'MaxPooling2D' else cfg['kernel_size']
+    if cls in ('Conv2D', 'DepthwiseConv2D', 'MaxPooling2D', 'AveragePooling2D'):
+        k = cfg['pool_size'] if cls in ('MaxPooling2D', 'AveragePooling2D') else cfg['kernel_size']
         d = cfg.get('dilation_rate', [1, 1])
         h = out_size(x[0], k[0], cfg['strides'][0], d[0], cfg['padding'])
         w = out_size(x[1], k[1], cfg['strides'][1], d[1], cfg['padding'])
@@ -263,6 +263,21 @@ def evaluate(layer, inputs, weights):
             for kx in range(kw):
                 y = np.maximum(y, x[ky: ky + sh * (oh - 1) + 1: sh, kx: kx + sw * (ow - 1) + 1: sw, :])
         return y
+    if cls == 'AveragePooling2D':
+        # TensorFlow's average pooling divides by the window's cells inside the input ("same" padding not counted).
+        (kh, kw), (sh, sw) = cfg['pool_size'], cfg['strides']
+        ones = np.ones(x.shape[:2] + (1,))
+        if cfg['padding'] == 'same':
+            pads = (*same_pad(x.shape[0], kh, sh), *same_pad(x.shape[1], kw, sw))
+            x, ones = pad(x, *pads, 0.0), pad(ones, *pads, 0.0)
+        oh, ow = (x.shape[0] - kh) // sh + 1, (x.shape[1] - kw) // sw + 1
+        total = np.zeros((oh, ow, x.shape[2]))
+        count = np.zeros((oh, ow, 1))
+        for ky in range(kh):
+            for kx in range(kw):
+                total += x[ky: ky + sh * (oh - 1) + 1: sh, kx: kx + sw * (ow - 1) + 1: sw, :]
+                count += ones[ky: ky + sh * (oh - 1) + 1: sh, kx: kx + sw * (ow - 1) + 1: sw, :]
+        return total / count
     if cls == 'Concatenate':
         return np.concatenate(inputs, axis=-1)
     if cls == 'Add':

@@ -23,6 +23,7 @@ internal sealed class NeuralNetworkLowering
     {
         [typeof(Conv2d)] = (t, n, x) => t.Convolution(n, (Conv2d)n.Op, x[0]),
         [typeof(MaxPool2d)] = (t, n, x) => t.MaxPool(n, (MaxPool2d)n.Op, x[0]),
+        [typeof(AvgPool2d)] = (t, n, x) => t.AvgPool(n, (AvgPool2d)n.Op, x[0]),
         [typeof(GlobalAvgPool)] = (t, n, x) => t.AddLayer(n, x, new NeuralNetworkLayer
         {
             Pooling = new PoolingLayerParams { Type = PoolingLayerParams.Types.PoolingType.Average, GlobalPooling = true, Valid = new ValidPadding() },
@@ -198,6 +199,16 @@ internal sealed class NeuralNetworkLowering
         p.KernelSize.Add([(ulong)m.Size, (ulong)m.Size]);
         p.Stride.Add([(ulong)m.StrideY, (ulong)m.StrideX]);
         p.Valid = new ValidPadding { PaddingAmounts = Border(m.Pads) };
+        return AddLayer(node, [input], new NeuralNetworkLayer { Pooling = p });
+    }
+
+    // The mean over the window's cells inside the input: explicit padding amounts, padding excluded from the count.
+    private string AvgPool(IrNode node, AvgPool2d a, string input)
+    {
+        var p = new PoolingLayerParams { Type = PoolingLayerParams.Types.PoolingType.Average, AvgPoolExcludePadding = true };
+        p.KernelSize.Add([(ulong)a.Size, (ulong)a.Size]);
+        p.Stride.Add([(ulong)a.StrideY, (ulong)a.StrideX]);
+        p.Valid = new ValidPadding { PaddingAmounts = Border(a.Pads) };
         return AddLayer(node, [input], new NeuralNetworkLayer { Pooling = p });
     }
 

@@ -49,6 +49,12 @@ internal static class DarknetKeys
             "random", "resize", "show_details", "sim_thresh", "track_ciou_norm", "track_history_size", "truth_thresh",
             "uc_normalizer", "yolo_point",
         ],
+        ["Gaussian_yolo"] =
+        [
+            "beta_nms", "cls_normalizer", "counters_per_class", "delta_normalizer", "ignore_thresh", "iou_loss", "iou_normalizer",
+            "iou_thresh", "iou_thresh_kind", "jitter", "label_smooth_eps", "max", "max_delta", "nms_kind", "obj_normalizer",
+            "objectness_smooth", "random", "resize", "truth_thresh", "uc_normalizer",
+        ],
         ["region"] =
         [
             "absolute", "bias_match", "class_scale", "classfix", "coord_scale", "focal_loss", "jitter", "log", "mask_scale",

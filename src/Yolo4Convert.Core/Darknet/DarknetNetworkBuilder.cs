@@ -27,7 +27,7 @@ public static class DarknetNetworkBuilder
     private static readonly HashSet<string> KnownButUnsupported = new(StringComparer.Ordinal)
     {
         "connected", "local", "batchnorm", "crnn", "rnn", "gru", "lstm", "conv_lstm", "history", "implicit",
-        "local_avgpool", "crop", "detection", "normalization", "activation", "Gaussian_yolo", "contrastive",
+        "crop", "detection", "normalization", "activation", "contrastive",
         "deconvolutional", "xnor", "shortcut_old",
     };
 
@@ -103,6 +103,7 @@ public static class DarknetNetworkBuilder
         {
             "convolutional" => ParseConvolutional(s, index),
             "maxpool" => ParseMaxPool(s, index),
+            "local_avgpool" => ParseLocalAvgPool(s, index),
             "avgpool" => new AvgPoolLayer(index, Previous(index), s.Location),
             "route" => ParseRoute(s, index),
             "shortcut" => ParseShortcut(s, index),
@@ -115,6 +116,7 @@ public static class DarknetNetworkBuilder
             "sam" => new SamLayer(index, [index - 1, From(s, index)], s.Location, GenericActivation(s)),
             "yolo" => ParseYolo(s, index),
             "region" => ParseRegion(s, index),
+            "Gaussian_yolo" => ParseGaussianYolo(s, index),
             "net" => throw new DarknetFormatException($"a second [{Echo.Of(s.Name)}] section appears as layer {index}; expected it only once, first.", s.Location),
             _ when KnownButUnsupported.Contains(kind) => throw new UnsupportedFeatureException(
                 $"layer {index} is a [{Echo.Of(s.Name)}] section, which yolo4convert does not support yet.", s.Location,
@@ -182,6 +184,32 @@ public static class DarknetNetworkBuilder
         }
 
         return new MaxPoolLayer(index, Previous(index), s.Location, size, strideX, strideY, padding);
+    }
+
+    // parse_local_avgpool, src/parser.c: maxpool's keys and defaults (padding = size − 1), no depth or antialiasing.
+    private static LocalAvgPoolLayer ParseLocalAvgPool(CfgSectionReader s, int index)
+    {
+        var stride = s.GetBounded("stride", 1, int.MinValue, CfgLimits.Window, "a stride");
+        var strideX = s.GetBounded("stride_x", stride, int.MinValue, CfgLimits.Window, "a stride");
+        var strideY = s.GetBounded("stride_y", stride, int.MinValue, CfgLimits.Window, "a stride");
+        var size = s.GetBounded("size", stride, int.MinValue, CfgLimits.Window, "a window size");
+        var padding = s.GetBounded("padding", size - 1, int.MinValue, CfgLimits.Window, "a padding");
+        if (size < 1 || strideX < 1 || strideY < 1 || padding < 0)
+        {
+            throw new DarknetFormatException(
+                $"[local_avgpool] layer {index} has size={size}, stride={strideX}x{strideY}, padding={padding}; expected positive size and stride.",
+                s.Location);
+        }
+
+        // A window wholly in the padding has no cell to average: Darknet divides 0 by 0 there.
+        if (padding / 2 >= size || padding - (padding / 2) >= size)
+        {
+            throw new UnsupportedFeatureException(
+                $"[local_avgpool] layer {index} has padding={padding} for size={size}; windows wholly in the padding average no cell (Darknet writes NaN).",
+                s.Find("padding")?.Location ?? s.Location, "use a padding below twice the size (the default is size - 1).");
+        }
+
+        return new LocalAvgPoolLayer(index, Previous(index), s.Location, size, strideX, strideY, padding);
     }
 
     // parse_route, src/parser.c
@@ -288,16 +316,62 @@ public static class DarknetNetworkBuilder
         var anchors = Anchors(s, num, index);
         var scale = Finite(s, "scale_x_y", 1f);
         var newCoords = s.GetInt("new_coords", 0) != 0;
-        return new YoloLayer(index, Previous(index), s.Location, classes, anchors, mask, scale, newCoords) { Nms = ParseNms(s) };
+        return new YoloLayer(index, Previous(index), s.Location, classes, anchors, mask, scale, newCoords) { Nms = ParseNms(s, cornersKnown: false) };
     }
 
-    // parse_yolo, src/parser.c: beta_nms (0.6) and nms_kind by exact name; any other name, cornersnms included (only
-    // parse_gaussian_yolo knows it), is DEFAULT_NMS.
-    private static DarknetNms ParseNms(CfgSectionReader s)
+    // parse_yolo and parse_gaussian_yolo, src/parser.c: beta_nms (0.6) and nms_kind by exact name; any other name is
+    // DEFAULT_NMS, and so is cornersnms in [yolo] (only parse_gaussian_yolo knows it).
+    private static DarknetNms ParseNms(CfgSectionReader s, bool cornersKnown)
     {
         var beta = Finite(s, "beta_nms", DarknetNms.DefaultBeta);
-        var kind = DarknetNms.Parse(s.GetString("nms_kind", "default")) is { } k and not DarknetNmsKind.Corners ? k : DarknetNmsKind.Default;
+        var kind = DarknetNms.Parse(s.GetString("nms_kind", "default")) is { } k && (cornersKnown || k != DarknetNmsKind.Corners) ? k : DarknetNmsKind.Default;
         return new DarknetNms(kind, beta);
+    }
+
+    // parse_gaussian_yolo, src/parser.c and make_gaussian_yolo_layer, src/gaussian_yolo_layer.c: classes 20, num 1,
+    // mask 0..num−1, anchors 0.5, scale_x_y 1, yolo_point center.
+    private static GaussianYoloLayer ParseGaussianYolo(CfgSectionReader s, int index)
+    {
+        if (s.Find("map") is { } map)
+        {
+            throw new UnsupportedFeatureException($"[Gaussian_yolo] layer {index} uses map={Echo.Of(map.Value)} (a class remapping); this is not supported.", map.Location);
+        }
+
+        var point = s.GetString("yolo_point", "center");
+        if (point is "left_top" or "right_bottom")
+        {
+            throw new UnsupportedFeatureException($"[Gaussian_yolo] layer {index} has yolo_point={Echo.Of(point)}; only boxes given by their centre are supported.",
+                s.Find("yolo_point")!.Location, "remove yolo_point (the default is center).");
+        }
+
+        var classes = s.GetBounded("classes", 20, int.MinValue, CfgLimits.Classes, "a class count");
+        var num = s.GetBounded("num", 1, int.MinValue, CfgLimits.Anchors, "an anchor count");
+        if (classes < 1 || num < 1)
+        {
+            throw new DarknetFormatException($"[Gaussian_yolo] layer {index} has classes={classes}, num={num}; expected both to be positive.", s.Location);
+        }
+
+        var mask = s.Find("mask") is { } m
+            ? [.. ListItems(m.Value).Select(CfgSection.Atoi)]
+            : Enumerable.Range(0, num).ToImmutableArray();
+        if (mask.Length > CfgLimits.Anchors)
+        {
+            throw new DarknetFormatException($"[Gaussian_yolo] layer {index} lists {mask.Length:N0} mask entries; expected at most {CfgLimits.Anchors:N0}.", s.Find("mask")!.Location);
+        }
+
+        foreach (var a in mask)
+        {
+            if (a < 0 || a >= num)
+            {
+                throw new DarknetFormatException($"[Gaussian_yolo] layer {index} has mask entry {a}; expected 0..{num - 1} (num={num}).",
+                    s.Find("mask")!.Location, "mask picks anchors by index; num is the number of anchor pairs.");
+            }
+        }
+
+        return new GaussianYoloLayer(index, Previous(index), s.Location, classes, Anchors(s, num, index), mask, Finite(s, "scale_x_y", 1f))
+        {
+            Nms = ParseNms(s, cornersKnown: true),
+        };
     }
 
     // parse_region, src/parser.c

@@ -176,7 +176,7 @@ public static class DarknetWeightsReader
                 return null;
             }
 
-            var anchors = head is YoloLayer y ? y.Mask.Length : ((RegionLayer)head).Num;
+            var anchors = AnchorCount(head);
             perClass += anchors * ((conv.BatchNormalize ? 4 : 1) + ((long)shaped.InputShape(conv).C / conv.Groups * conv.Size * conv.Size));
         }
 
@@ -188,7 +188,14 @@ public static class DarknetWeightsReader
         }
 
         var classes = (int)(current + ((long)delta / perClass));
-        var filters = string.Join("/", heads.Select(h => $"filters={(h is YoloLayer y ? y.Mask.Length * (classes + 5) : ((RegionLayer)h).Num * (classes + 5))}").Distinct());
+        var filters = string.Join("/", heads.Select(h => $"filters={AnchorCount(h) * (classes + (h is GaussianYoloLayer ? 9 : 5))}").Distinct());
         return (classes, filters, current);
     }
+
+    private static int AnchorCount(HeadLayer head) => head switch
+    {
+        YoloLayer y => y.Mask.Length,
+        GaussianYoloLayer g => g.Mask.Length,
+        _ => ((RegionLayer)head).Num,
+    };
 }

@@ -89,6 +89,11 @@ public sealed record LayerFacts(
                 Geometry = $"{m.Size}x{m.Size}/{Stride(m.StrideX, m.StrideY)}",
                 Settings = Named(("size", m.Size), ("stride", new[] { m.StrideX, m.StrideY }), ("padding", m.Padding)),
             },
+            LocalAvgPoolLayer a => None with
+            {
+                Geometry = $"{a.Size}x{a.Size}/{Stride(a.StrideX, a.StrideY)}",
+                Settings = Named(("size", a.Size), ("stride", new[] { a.StrideX, a.StrideY }), ("padding", a.Padding)),
+            },
             RouteLayer r => None with
             {
                 Geometry = string.Join(",", r.Inputs) + (r.Groups > 1 ? $" g{r.GroupId}/{r.Groups}" : string.Empty),
@@ -129,6 +134,11 @@ public sealed record LayerFacts(
                 HeadText = $"classes {y.Classes}, mask {string.Join(",", y.Mask)}, anchors {string.Join(" ", MaskedAnchors(y).Select(a => $"{N(a[0])},{N(a[1])}"))}, scale_x_y {N(y.ScaleXY)}{(y.NewCoords ? ", new_coords" : string.Empty)}",
                 Settings = Named(("classes", y.Classes), ("mask", y.Mask), ("anchors", MaskedAnchors(y)), ("scaleXY", y.ScaleXY), ("newCoords", y.NewCoords)),
             },
+            GaussianYoloLayer g => None with
+            {
+                HeadText = $"classes {g.Classes}, mask {string.Join(",", g.Mask)}, anchors {string.Join(" ", MaskedAnchors(g.Anchors, g.Mask).Select(a => $"{N(a[0])},{N(a[1])}"))}, scale_x_y {N(g.ScaleXY)}, 4 uncertainties",
+                Settings = Named(("classes", g.Classes), ("mask", g.Mask), ("anchors", MaskedAnchors(g.Anchors, g.Mask)), ("scaleXY", g.ScaleXY)),
+            },
             RegionLayer r => None with
             {
                 HeadText = $"classes {r.Classes}, num {r.Num}, anchors {string.Join(" ", r.Anchors.Chunk(2).Select(a => $"{N(a[0])},{N(a[1])}"))}{(r.Softmax ? ", softmax" : string.Empty)}",
@@ -141,7 +151,9 @@ public sealed record LayerFacts(
             [.. settings.Select(s => KeyValuePair.Create(s.Name, s.Value))];
 
         /// <summary>The anchors a [yolo] head uses (its mask), as width, height pairs in pixels.</summary>
-        private static float[][] MaskedAnchors(YoloLayer y) => [.. y.Mask.Select(m => new[] { y.Anchors[2 * m], y.Anchors[(2 * m) + 1] })];
+        private static float[][] MaskedAnchors(YoloLayer y) => MaskedAnchors(y.Anchors, y.Mask);
+
+        private static float[][] MaskedAnchors(ImmutableArray<float> anchors, ImmutableArray<int> mask) => [.. mask.Select(m => new[] { anchors[2 * m], anchors[(2 * m) + 1] })];
 
         private static string Name(Activation a) => ActivationNames.Name(a);
 

@@ -50,6 +50,8 @@ public static class ShapeInference
                 return Dims(layer, c.Filters, ((x.H + (2L * c.Padding) - c.Size) / c.StrideY) + 1, ((x.W + (2L * c.Padding) - c.Size) / c.StrideX) + 1);
             case MaxPoolLayer m:
                 return Dims(layer, x.C, ((x.H + (long)m.Padding - m.Size) / m.StrideY) + 1, ((x.W + (long)m.Padding - m.Size) / m.StrideX) + 1);
+            case LocalAvgPoolLayer la:
+                return Dims(layer, x.C, ((x.H + (long)la.Padding - la.Size) / la.StrideY) + 1, ((x.W + (long)la.Padding - la.Size) / la.StrideX) + 1);
             case AvgPoolLayer:
                 return new TensorShape(x.C, 1, 1);
             case RouteLayer r:
@@ -122,6 +124,14 @@ public static class ShapeInference
                 {
                     throw Error(layer, $"receives {x.C} channels from layer {layer.Inputs[0]}; expected {y.Mask.Length * (y.Classes + 5)} = {y.Mask.Length} masked anchors × (classes={y.Classes} + 5).",
                         $"set filters={y.Mask.Length * (y.Classes + 5)} in the [convolutional] before this [yolo], or fix classes/mask.");
+                }
+
+                return x;
+            case GaussianYoloLayer g:
+                if (x.C != g.Mask.Length * (g.Classes + 9))
+                {
+                    throw Error(layer, $"receives {x.C} channels from layer {layer.Inputs[0]}; expected {g.Mask.Length * (g.Classes + 9)} = {g.Mask.Length} masked anchors × (classes={g.Classes} + 9).",
+                        $"set filters={g.Mask.Length * (g.Classes + 9)} in the [convolutional] before this [Gaussian_yolo], or fix classes/mask.");
                 }
 
                 return x;

@@ -33,6 +33,7 @@ public sealed record ShapedNetwork(Network Network, ImmutableArray<TensorShape> 
         {
             ConvolutionalLayer c => 2.0 * KernelCount(c) * o.H * o.W / 1e9,
             MaxPoolLayer m => (double)m.Size * m.Size * InputShape(m).C * o.H * o.W / 1e9,
+            LocalAvgPoolLayer a => (double)a.Size * a.Size * InputShape(a).C * o.H * o.W / 1e9,
             ShortcutLayer s => (double)o.C * o.H * o.W * (s.Inputs.Length - 1) / 1e9,
             _ => 0,
         };

@@ -9,8 +9,14 @@ namespace Yolo4Convert.Detection;
 public sealed record HeadSpec(
     string OutputName, string Type, int Classes, ImmutableArray<float> Anchors, float ScaleXY, bool NewCoords, bool Softmax)
 {
-    /// <summary>Anchor boxes of this head: pixels for [yolo], grid cells for [region].</summary>
+    /// <summary>Anchor boxes of this head: pixels for [yolo] and [Gaussian_yolo], grid cells for [region].</summary>
     public int AnchorCount => Anchors.Length / 2;
+
+    /// <summary>Whether this is a [Gaussian_yolo] head (type "gaussian_yolo": 9 + K entries per anchor).</summary>
+    public bool Gaussian => Type == HeadKinds.MetadataName(HeadKind.GaussianYolo);
+
+    /// <summary>The entries per anchor.</summary>
+    public int Entries => Classes + (Gaussian ? 9 : 5);
 
     /// <summary>The decoding parameters of a head the metadata describes.</summary>
     public static HeadSpec From(StoredHead head)

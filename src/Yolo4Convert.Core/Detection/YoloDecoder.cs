@@ -8,7 +8,8 @@ public sealed record Detection(int ClassId, float Confidence, float X, float Y, 
 
 /// <summary>
 /// Darknet's decoding of raw heads: get_yolo_box / get_yolo_detections (src/yolo_layer.c) and get_region_box
-/// (src/region_layer.c), then per-class NMS as do_nms_sort or diounms_sort (src/box.c).
+/// (src/region_layer.c), [Gaussian_yolo] heads by <see cref="GaussianYoloDecoder"/>, then per-class NMS as
+/// do_nms_sort or diounms_sort (src/box.c).
 /// </summary>
 public static class YoloDecoder
 {
@@ -17,6 +18,11 @@ public static class YoloDecoder
     {
         ArgumentNullException.ThrowIfNull(head);
         ArgumentNullException.ThrowIfNull(raw);
+        if (head.Gaussian)
+        {
+            return GaussianYoloDecoder.Decode(head, raw, netWidth, netHeight, threshold);
+        }
+
         var result = new List<Detection>();
         var entries = head.Classes + 5;
         if (raw.C != head.AnchorCount * entries)
@@ -134,5 +140,5 @@ public static class YoloDecoder
         return union <= 0 ? 0 : inter / union;
     }
 
-    private static float Sigmoid(float v) => 1f / (1f + MathF.Exp(-v));
+    internal static float Sigmoid(float v) => 1f / (1f + MathF.Exp(-v));
 }

@@ -30,6 +30,17 @@ public sealed record MaxPoolLayer(
     public override string Kind => "maxpool";
 }
 
+/// <summary>
+/// [local_avgpool]: Darknet's maxpool geometry (<see cref="Padding"/> is the total padding, top/left gets Padding/2)
+/// with the mean of the window's cells inside the input (forward_local_avgpool_layer, src/maxpool_layer.c).
+/// </summary>
+public sealed record LocalAvgPoolLayer(
+    int Index, ImmutableArray<int> Inputs, SourceLocation Source,
+    int Size, int StrideX, int StrideY, int Padding) : Layer(Index, Inputs, Source)
+{
+    public override string Kind => "local_avgpool";
+}
+
 /// <summary>[avgpool]: global average over H×W.</summary>
 public sealed record AvgPoolLayer(int Index, ImmutableArray<int> Inputs, SourceLocation Source) : Layer(Index, Inputs, Source)
 {
@@ -105,6 +116,17 @@ public sealed record YoloLayer(
     ImmutableArray<int> Mask, float ScaleXY, bool NewCoords) : HeadLayer(Index, Inputs, Source, Classes, Anchors)
 {
     public override string Kind => "yolo";
+}
+
+/// <summary>
+/// [Gaussian_yolo] (Gaussian YOLOv3): as [yolo], but each anchor has 9 + classes entries: x, σx, y, σy, w, σw, h, σh,
+/// objectness, classes (gaussian_yolo_layer.c). Anchors holds all anchor pairs (pixels); Mask picks this head's.
+/// </summary>
+public sealed record GaussianYoloLayer(
+    int Index, ImmutableArray<int> Inputs, SourceLocation Source, int Classes, ImmutableArray<float> Anchors,
+    ImmutableArray<int> Mask, float ScaleXY) : HeadLayer(Index, Inputs, Source, Classes, Anchors)
+{
+    public override string Kind => "Gaussian_yolo";
 }
 
 /// <summary>[region] (yolov2): anchors in grid cells.</summary>

@@ -8,7 +8,7 @@ namespace Yolo4Convert.Ir;
 /// <summary>
 /// Lowers the Darknet layer graph to the target-neutral <see cref="IrGraph"/>: the one place outside the Darknet
 /// reader and the Darknet reference that knows Darknet's layer kinds, and where Darknet's rules are decided once:
-/// asymmetric convolution and maxpool padding as explicit pads, route groups as channel slices, shortcuts over unequal
+/// asymmetric convolution and pooling padding as explicit pads, route groups as channel slices, shortcuts over unequal
 /// channel counts, the old [reorg], softmax temperature, upsample scale, and each head's own anchors. Layers that
 /// compute nothing (dropout, a plain one-input route, heads, linear activations) alias their input's value.
 /// </summary>
@@ -40,6 +40,7 @@ public sealed class DarknetLowering
             {
                 ConvolutionalLayer c => Activate(c, Convolution(c), c.Activation),
                 MaxPoolLayer m => MaxPool(m),
+                LocalAvgPoolLayer la => LocalAvgPool(la),
                 AvgPoolLayer a => Node(a, "avgpool", new GlobalAvgPool(), Value(a.Inputs[0])),
                 RouteLayer r => Route(r),
                 ShortcutLayer s => Activate(s, Shortcut(s), s.Activation),
@@ -98,6 +99,14 @@ public sealed class DarknetLowering
     {
         var pads = WindowPads(m, _shaped.InputShape(m), _shaped.Shapes[m.Index], m.Size, m.StrideY, m.StrideX, m.Padding / 2);
         return Node(m, "maxpool", new MaxPool2d(m.Size, m.StrideY, m.StrideX, pads), Value(m.Inputs[0]));
+    }
+
+    // forward_local_avgpool_layer, src/maxpool_layer.c: maxpool's windows; the sum over the cells inside the input
+    // divided by their count, so padding is excluded from the mean.
+    private int LocalAvgPool(LocalAvgPoolLayer a)
+    {
+        var pads = WindowPads(a, _shaped.InputShape(a), _shaped.Shapes[a.Index], a.Size, a.StrideY, a.StrideX, a.Padding / 2);
+        return Node(a, "local_avgpool", new AvgPool2d(a.Size, a.StrideY, a.StrideX, pads), Value(a.Inputs[0]));
     }
 
     // route_layer.c: the group_id-th contiguous 1/groups of each input's channels, joined.
@@ -191,6 +200,9 @@ public sealed class DarknetLowering
             YoloLayer y => new IrHead(
                 Value(y.Inputs[0]), shape, stride, HeadKind.Yolo, y.Index, y.Inputs[0], y.Source, y.Classes,
                 [.. y.Mask.SelectMany(m => new[] { y.Anchors[2 * m], y.Anchors[(2 * m) + 1] })], y.Mask, y.ScaleXY, y.NewCoords, Softmax: false),
+            GaussianYoloLayer g => new IrHead(
+                Value(g.Inputs[0]), shape, stride, HeadKind.GaussianYolo, g.Index, g.Inputs[0], g.Source, g.Classes,
+                [.. g.Mask.SelectMany(m => new[] { g.Anchors[2 * m], g.Anchors[(2 * m) + 1] })], g.Mask, g.ScaleXY, NewCoords: false, Softmax: false),
             RegionLayer r => new IrHead(
                 Value(r.Inputs[0]), shape, stride, HeadKind.Region, r.Index, r.Inputs[0], r.Source, r.Classes,
                 [.. r.Anchors.Take(2 * r.Num)], [], 1f, NewCoords: false, r.Softmax),

@@ -27,12 +27,15 @@ public enum ClassProbability
 }
 
 /// <summary>
-/// Everything needed to decode one raw head (A·(5+K) × H × W) into candidate rows, as data: the targets' decoders
-/// only lay these numbers out and emit their ops. Per candidate (cell, anchor), with t the raw entries:
-/// x = xyIn·<see cref="ScaleX"/> + gridX, y = xyIn·<see cref="ScaleY"/> + gridY (xyIn = σ(t) when
+/// Everything needed to decode one raw head (A·<see cref="Entries"/> × H × W) into candidate rows, as data: the
+/// targets' decoders only lay these numbers out and emit their ops. Per candidate (cell, anchor), with t the raw
+/// entries: x = xyIn·<see cref="ScaleX"/> + gridX, y = xyIn·<see cref="ScaleY"/> + gridY (xyIn = σ(t) when
 /// <see cref="Logistic"/>, else t); w = grow(tw)·sizeW, h = grow(th)·sizeH; confidence = objectness × class
-/// probability (objectness σ(obj) when <see cref="Logistic"/>). Rows come cell by cell (grid row, then column),
-/// anchor by anchor inside a cell, starting at <see cref="FirstRow"/> of the decoder's matrices.
+/// probability (objectness σ(obj) when <see cref="Logistic"/>), times 1 − the mean of the four uncertainties
+/// u_i = σ(t_i)·UncertaintyScale[i] + UncertaintyOffset[i] when <see cref="HasUncertainty"/> ([Gaussian_yolo]).
+/// x, y, w, h are the entries 0, 1, 2, 3 times <see cref="CoordinateStep"/>; objectness and the classes follow.
+/// Rows come cell by cell (grid row, then column), anchor by anchor inside a cell, starting at
+/// <see cref="FirstRow"/> of the decoder's matrices.
 /// </summary>
 /// <param name="Head">The IR head decoded.</param>
 /// <param name="Anchors">A: anchor boxes of the head.</param>
@@ -47,12 +50,25 @@ public enum ClassProbability
 /// <param name="AnchorSizes">Per anchor, w then h, normalised to the input (with new_coords' factor 4): 2·A values.</param>
 /// <param name="Probability">How the class entries become probabilities.</param>
 /// <param name="FirstRow">The head's first row in the decoded matrices.</param>
+/// <param name="CoordinateStep">1, or 2 when an uncertainty follows each of x, y, w, h ([Gaussian_yolo]: x, σx, y, σy, w, σw, h, σh).</param>
+/// <param name="UncertaintyScale">[Gaussian_yolo]: per uncertainty (σx, σy, σw, σh) the factor of σ(t): s, s, 1, 1 (s = scale_x_y); empty otherwise.</param>
+/// <param name="UncertaintyOffset">[Gaussian_yolo]: per uncertainty the term added: −(s−1)/2, −(s−1)/2, 0, 0; empty otherwise.</param>
 public sealed record HeadDecoding(
     IrHead Head, int Anchors, int Classes, int GridHeight, int GridWidth, bool Logistic, float ScaleX, float ScaleY,
-    ImmutableArray<float> GridOffsets, SizeGrowth Growth, ImmutableArray<float> AnchorSizes, ClassProbability Probability, int FirstRow)
+    ImmutableArray<float> GridOffsets, SizeGrowth Growth, ImmutableArray<float> AnchorSizes, ClassProbability Probability, int FirstRow,
+    int CoordinateStep = 1, ImmutableArray<float> UncertaintyScale = default, ImmutableArray<float> UncertaintyOffset = default)
 {
-    /// <summary>5 + K: the entries per anchor.</summary>
-    public int Entries => Classes + 5;
+    /// <summary>The entries per anchor: 5 + K, or 9 + K with the uncertainties.</summary>
+    public int Entries => Classes + (4 * CoordinateStep) + 1;
+
+    /// <summary>The entry of the objectness: 4, or 8 with the uncertainties.</summary>
+    public int ObjectnessEntry => 4 * CoordinateStep;
+
+    /// <summary>The entry of the first class.</summary>
+    public int ClassEntry => ObjectnessEntry + 1;
+
+    /// <summary>Whether the confidence is scaled by 1 − the mean uncertainty (entries 1, 3, 5, 7).</summary>
+    public bool HasUncertainty => !UncertaintyScale.IsDefaultOrEmpty;
 
     /// <summary>H·W: the grid cells.</summary>
     public int Cells => GridHeight * GridWidth;
@@ -99,16 +115,18 @@ public sealed record HeadDecoding(
     // Darknet's math (yolo_layer.c get_yolo_box, region_layer.c get_region_box), cell (col, row), grid W×H:
     // [yolo] x = (col + σ(tx)·s − (s−1)/2)/W, w = e^tw·anchor_w/net_w, confidence = σ(obj)·σ(cls);
     // [yolo] new_coords=1: x = (col + tx·s − (s−1)/2)/W, w = (2·tw)²·anchor_w/net_w, confidence = obj·cls;
-    // [region] x = (col + σ(tx))/W, w = e^tw·anchor_w/W, confidence = σ(obj)·softmax(cls).
+    // [region] x = (col + σ(tx))/W, w = e^tw·anchor_w/W, confidence = σ(obj)·softmax(cls);
+    // [Gaussian_yolo] (gaussian_yolo_layer.c get_gaussian_yolo_box, get_gaussian_yolo_detections): [yolo]'s x, y, w, h
+    // from entries 0, 2, 4, 6, confidence = σ(obj)·σ(cls)·(1 − mean(σx', σy', σw, σh)), σx' = σ(t)·s − (s−1)/2.
     private static HeadDecoding Of(IrHead head, int netWidth, int netHeight, int firstRow)
     {
         var a = head.AnchorCount;
         var k = head.Classes;
         var (gh, gw) = (head.Shape.H, head.Shape.W);
-        if (head.Shape.C != a * (k + 5))
+        if (head.Shape.C != a * head.Entries)
         {
             throw new UnsupportedFeatureException(
-                $"layer {head.Layer} [{head.KindName}] reads {head.Shape.C} channels; {a} anchors × (5 + {k} classes) = {a * (k + 5)} were expected.", head.Source);
+                $"layer {head.Layer} [{head.KindName}] reads {head.Shape.C} channels; {a} anchors × ({head.Entries - k} + {k} classes) = {a * head.Entries} were expected.", head.Source);
         }
 
         if (head.Kind == HeadKind.Region && !head.Softmax)
@@ -128,8 +146,8 @@ public sealed record HeadDecoding(
             grid[(2 * cell) + 1] = ((cell / gw) + offset) / gh;
         }
 
-        // Anchors are pixels for [yolo] (over the input size) and grid cells for [region] (over the grid size).
-        var (divW, divH) = head.Kind == HeadKind.Yolo ? ((float)netWidth, (float)netHeight) : (gw, gh);
+        // Anchors are pixels for [yolo] and [Gaussian_yolo] (over the input size), grid cells for [region] (over the grid size).
+        var (divW, divH) = head.Kind != HeadKind.Region ? ((float)netWidth, (float)netHeight) : (gw, gh);
         var factor = head.NewCoords ? 4f : 1f;
         var sizes = new float[2 * a];
         for (var anchor = 0; anchor < a; anchor++)
@@ -139,8 +157,14 @@ public sealed record HeadDecoding(
         }
 
         var probability = head.Kind == HeadKind.Region ? ClassProbability.Softmax : logistic ? ClassProbability.Logistic : ClassProbability.AsIs;
+
+        // forward_gaussian_yolo_layer scales x and σx (y and σy) alike: σ(t)·s − (s−1)/2; σw and σh are σ(t).
+        var gaussian = head.Kind == HeadKind.GaussianYolo;
+        ImmutableArray<float> uncertaintyScale = gaussian ? [head.ScaleXY, head.ScaleXY, 1f, 1f] : [];
+        ImmutableArray<float> uncertaintyOffset = gaussian ? [offset, offset, 0f, 0f] : [];
         return new HeadDecoding(
             head, a, k, gh, gw, logistic, head.ScaleXY / gw, head.ScaleXY / gh, ImmutableArray.Create(grid),
-            head.NewCoords ? SizeGrowth.Square : SizeGrowth.Exp, ImmutableArray.Create(sizes), probability, firstRow);
+            head.NewCoords ? SizeGrowth.Square : SizeGrowth.Exp, ImmutableArray.Create(sizes), probability, firstRow,
+            gaussian ? 2 : 1, uncertaintyScale, uncertaintyOffset);
     }
 }

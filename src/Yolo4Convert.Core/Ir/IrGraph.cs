@@ -22,25 +22,57 @@ public enum HeadKind
 
     /// <summary>[region] (yolov2): anchors in grid cells, optional softmax over the classes.</summary>
     Region,
+
+    /// <summary>
+    /// [Gaussian_yolo]: as [yolo] (anchors in pixels, logistic x/y, scale_x_y), with an uncertainty after each of x, y,
+    /// w, h: 9 + K entries per anchor (x, σx, y, σy, w, σw, h, σh, objectness, classes).
+    /// </summary>
+    GaussianYolo,
+}
+
+/// <summary>What each head kind stores per anchor.</summary>
+public static class HeadKinds
+{
+    /// <summary>The entries per anchor: 5 + K ([yolo], [region]) or 9 + K ([Gaussian_yolo]).</summary>
+    public static int Entries(HeadKind kind, int classes) => classes + (kind == HeadKind.GaussianYolo ? 9 : 5);
+
+    /// <summary>The section name Darknet uses ("yolo", "region", "Gaussian_yolo").</summary>
+    public static string SectionName(HeadKind kind) => kind switch
+    {
+        HeadKind.Yolo => "yolo",
+        HeadKind.Region => "region",
+        _ => "Gaussian_yolo",
+    };
+
+    /// <summary>The name of the kind in a model's metadata (<c>head.NAME.type</c>): "yolo", "region" or "gaussian_yolo".</summary>
+    public static string MetadataName(HeadKind kind) => kind switch
+    {
+        HeadKind.Yolo => "yolo",
+        HeadKind.Region => "region",
+        _ => "gaussian_yolo",
+    };
 }
 
 /// <summary>
-/// A detection head: the value that is the raw head tensor (A·(5+K) × H × W), and everything needed to decode it, in
-/// target-neutral form: <see cref="Anchors"/> are this head's own width,height pairs (pixels for [yolo], grid cells for
-/// [region]). <see cref="Layer"/> is the head's Darknet layer index, <see cref="InputLayer"/> that of the layer it reads.
+/// A detection head: the value that is the raw head tensor (A·(5+K) × H × W, or A·(9+K) for [Gaussian_yolo]), and
+/// everything needed to decode it, in target-neutral form: <see cref="Anchors"/> are this head's own width,height pairs
+/// (pixels for [yolo] and [Gaussian_yolo], grid cells for [region]). <see cref="Layer"/> is the head's Darknet layer index, <see cref="InputLayer"/> that of the layer it reads.
 /// </summary>
 public sealed record IrHead(
     int Value, TensorShape Shape, int Stride, HeadKind Kind, int Layer, int InputLayer, SourceLocation Source, int Classes,
     ImmutableArray<float> Anchors, ImmutableArray<int> Mask, float ScaleXY, bool NewCoords, bool Softmax)
 {
-    /// <summary>The section name Darknet uses ("yolo" or "region").</summary>
-    public string KindName => Kind == HeadKind.Yolo ? "yolo" : "region";
+    /// <summary>The section name Darknet uses ("yolo", "region" or "Gaussian_yolo").</summary>
+    public string KindName => HeadKinds.SectionName(Kind);
 
     /// <summary>Anchor boxes of this head.</summary>
     public int AnchorCount => Anchors.Length / 2;
 
     /// <summary>The head's Darknet NMS setting (nms_kind, beta_nms).</summary>
     public DarknetNms Nms { get; init; } = DarknetNms.Default;
+
+    /// <summary>The entries per anchor.</summary>
+    public int Entries => HeadKinds.Entries(Kind, Classes);
 }
 
 /// <summary>

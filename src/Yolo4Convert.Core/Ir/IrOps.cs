@@ -52,6 +52,16 @@ public sealed record MaxPool2d(int Size, int StrideY, int StrideX, Pads Pads) : 
         Pads.OutputSize(inputs[0].W, Pads.Left, Pads.Right, Size, StrideX));
 }
 
+/// <summary>Average pooling over the window's cells inside the input: padded cells are not counted in the mean.</summary>
+public sealed record AvgPool2d(int Size, int StrideY, int StrideX, Pads Pads) : IrOp
+{
+    /// <inheritdoc/>
+    public override TensorShape OutputShape(IReadOnlyList<TensorShape> inputs) => new(
+        inputs[0].C,
+        Pads.OutputSize(inputs[0].H, Pads.Top, Pads.Bottom, Size, StrideY),
+        Pads.OutputSize(inputs[0].W, Pads.Left, Pads.Right, Size, StrideX));
+}
+
 /// <summary>The mean over H×W of each channel: C×1×1.</summary>
 public sealed record GlobalAvgPool : IrOp
 {
@@ -136,7 +146,7 @@ public static class IrOpKinds
     /// <summary>The op types, in the order of this file.</summary>
     public static readonly IReadOnlyList<Type> All =
     [
-        typeof(Conv2d), typeof(MaxPool2d), typeof(GlobalAvgPool), typeof(Concat), typeof(ChannelSlice), typeof(Add), typeof(Mul),
+        typeof(Conv2d), typeof(MaxPool2d), typeof(AvgPool2d), typeof(GlobalAvgPool), typeof(Concat), typeof(ChannelSlice), typeof(Add), typeof(Mul),
         typeof(UpsampleNearest), typeof(Scale), typeof(SpaceToDepth), typeof(Softmax), typeof(ActivationOp),
     ];
 }

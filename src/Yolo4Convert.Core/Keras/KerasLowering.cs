@@ -24,6 +24,7 @@ internal sealed class KerasLowering
     {
         [typeof(Conv2d)] = (t, n, x) => t.Convolution(n, (Conv2d)n.Op, x[0]),
         [typeof(MaxPool2d)] = (t, n, x) => t.MaxPool(n, (MaxPool2d)n.Op, x[0]),
+        [typeof(AvgPool2d)] = (t, n, x) => t.AvgPool(n, (AvgPool2d)n.Op, x[0]),
         [typeof(GlobalAvgPool)] = (t, n, x) => t.Add(LayerName("reshape", n), "Reshape", new JsonObject { ["target_shape"] = new JsonArray(1, 1, n.Shape.C) },
             t.Add(Name(n), "GlobalAveragePooling2D", new JsonObject { ["data_format"] = "channels_last" }, x[0])),
         [typeof(Concat)] = (t, n, x) => t.Add(Name(n), "Concatenate", new JsonObject { ["trainable"] = true, ["dtype"] = "float32", ["axis"] = -1 }, x),
@@ -241,6 +242,22 @@ internal sealed class KerasLowering
             ["dtype"] = "float32",
             ["pool_size"] = Pair(m.Size, m.Size),
             ["strides"] = Pair(m.StrideY, m.StrideX),
+            ["padding"] = padding,
+            ["data_format"] = "channels_last",
+        }, input);
+    }
+
+    private string AvgPool(IrNode node, AvgPool2d a, string input)
+    {
+        // TensorFlow's "same" average pooling divides by the cells inside the input, as Darknet's [local_avgpool].
+        var padding = KerasPadding(_graph.ShapeOf(node.Inputs[0]), node.Shape, a.Size, a.StrideY, a.StrideX, a.Pads)
+            ?? throw Unsupported(node, $"average pooling padding ({a.Pads.Top},{a.Pads.Bottom})x({a.Pads.Left},{a.Pads.Right}) that TensorFlow's \"same\" does not produce");
+        return Add(Name(node), "AveragePooling2D", new JsonObject
+        {
+            ["trainable"] = true,
+            ["dtype"] = "float32",
+            ["pool_size"] = Pair(a.Size, a.Size),
+            ["strides"] = Pair(a.StrideY, a.StrideX),
             ["padding"] = padding,
             ["data_format"] = "channels_last",
         }, input);

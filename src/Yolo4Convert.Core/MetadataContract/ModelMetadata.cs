@@ -12,12 +12,12 @@ namespace Yolo4Convert.MetadataContract;
 /// How to decode one raw head, as the model's metadata stores it (keys <c>head.NAME.*</c>).
 /// </summary>
 /// <param name="OutputName">The output (or, in a pipeline, the decoder stage's blob) holding the raw head.</param>
-/// <param name="Kind">[yolo] or [region].</param>
+/// <param name="Kind">[yolo], [region] or [Gaussian_yolo].</param>
 /// <param name="Layer">The Darknet layer index of the head (null when a model does not say).</param>
 /// <param name="Classes">The class count.</param>
-/// <param name="Anchors">This head's width,height pairs: pixels for [yolo], grid cells for [region].</param>
-/// <param name="Mask">[yolo]: the indices of this head's anchors in the cfg's list (empty when not stored).</param>
-/// <param name="ScaleXY">[yolo] scale_x_y (1 for [region]).</param>
+/// <param name="Anchors">This head's width,height pairs: pixels for [yolo] and [Gaussian_yolo], grid cells for [region].</param>
+/// <param name="Mask">[yolo], [Gaussian_yolo]: the indices of this head's anchors in the cfg's list (empty when not stored).</param>
+/// <param name="ScaleXY">[yolo], [Gaussian_yolo] scale_x_y (1 for [region]).</param>
 /// <param name="NewCoords">[yolo] new_coords=1.</param>
 /// <param name="Softmax">[region] softmax=1.</param>
 /// <param name="Grid">The grid (width, height), when stored.</param>
@@ -26,18 +26,24 @@ public sealed record StoredHead(
     string OutputName, HeadKind Kind, int? Layer, int Classes, ImmutableArray<float> Anchors, ImmutableArray<int> Mask,
     float ScaleXY, bool NewCoords, bool Softmax, (int Width, int Height)? Grid, int? Stride)
 {
-    /// <summary>The section name Darknet uses ("yolo" or "region").</summary>
-    public string KindName => Kind == HeadKind.Yolo ? "yolo" : "region";
+    /// <summary>The name of the kind in the metadata ("yolo", "region" or "gaussian_yolo").</summary>
+    public string KindName => HeadKinds.MetadataName(Kind);
 
     /// <summary>Anchor boxes of this head.</summary>
     public int AnchorCount => Anchors.Length / 2;
+
+    /// <summary>The entries per anchor: 5 + K, or 9 + K for [Gaussian_yolo] (x, σx, y, σy, w, σw, h, σh, objectness, classes).</summary>
+    public int Entries => HeadKinds.Entries(Kind, Classes);
+
+    /// <summary>Whether the head picks its anchors with a mask and has scale_x_y ([yolo], [Gaussian_yolo]).</summary>
+    public bool Masked => Kind != HeadKind.Region;
 
     /// <summary>The head of a lowered graph under its output name.</summary>
     public static StoredHead From(string outputName, IrHead head)
     {
         ArgumentNullException.ThrowIfNull(head);
-        return new(outputName, head.Kind, head.Layer, head.Classes, head.Anchors, head.Kind == HeadKind.Yolo ? head.Mask : [],
-            head.Kind == HeadKind.Yolo ? head.ScaleXY : 1f, head.Kind == HeadKind.Yolo && head.NewCoords, head.Kind == HeadKind.Region && head.Softmax,
+        return new(outputName, head.Kind, head.Layer, head.Classes, head.Anchors, head.Kind != HeadKind.Region ? head.Mask : [],
+            head.Kind != HeadKind.Region ? head.ScaleXY : 1f, head.Kind == HeadKind.Yolo && head.NewCoords, head.Kind == HeadKind.Region && head.Softmax,
             (head.Shape.W, head.Shape.H), head.Stride);
     }
 }
@@ -96,6 +102,9 @@ public sealed record ModelMetadata(int? InputWidth, int? InputHeight, bool Lette
     /// <summary>The largest class count a head may declare.</summary>
     public const int MaxClasses = 100_000;
 
+    /// <summary>The channel layout per anchor of a gaussian_yolo head, as key <c>head.NAME.entries</c> states it.</summary>
+    public const string GaussianEntries = "x,sigma_x,y,sigma_y,w,sigma_w,h,sigma_h,objectness,classes";
+
     private const int MaxSize = 1 << 20;
 
     /// <summary>
@@ -145,12 +154,19 @@ public sealed record ModelMetadata(int? InputWidth, int? InputHeight, bool Lette
             var grid = h.Grid ?? throw new InvalidOperationException($"head {h.OutputName} without a grid");
             u[K(MetadataKeys.Grid)] = $"{MetadataKeys.Str(grid.Width)}x{MetadataKeys.Str(grid.Height)}";
             u[K(MetadataKeys.Stride)] = MetadataKeys.Str(h.Stride ?? throw new InvalidOperationException($"head {h.OutputName} without a stride"));
-            if (h.Kind == HeadKind.Yolo)
+            if (h.Masked)
             {
                 u[K(MetadataKeys.Mask)] = string.Join(",", h.Mask.Select(MetadataKeys.Str));
                 u[K(MetadataKeys.Anchors)] = string.Join(",", h.Anchors.Select(MetadataKeys.Str));
                 u[K(MetadataKeys.ScaleXY)] = MetadataKeys.Str(h.ScaleXY);
-                u[K(MetadataKeys.NewCoords)] = h.NewCoords ? "1" : "0";
+                if (h.Kind == HeadKind.Yolo)
+                {
+                    u[K(MetadataKeys.NewCoords)] = h.NewCoords ? "1" : "0";
+                }
+                else
+                {
+                    u[K(MetadataKeys.Entries)] = GaussianEntries;
+                }
             }
             else
             {
@@ -184,7 +200,7 @@ public sealed record ModelMetadata(int? InputWidth, int? InputHeight, bool Lette
 
     /// <summary>
     /// Reads the metadata and checks it against the model's outputs (each head an output with
-    /// anchors × (classes + 5) channels), so decoding cannot misread. Every damaged value is a
+    /// anchors × (classes + 5) channels, classes + 9 for a gaussian_yolo head), so decoding cannot misread. Every damaged value is a
     /// <see cref="ModelFormatException"/> naming its key and the form expected.
     /// </summary>
     public static ModelMetadata Read(IReadOnlyDictionary<string, string> userDefined, IEnumerable<(string Name, TensorShape Shape)> outputs)
@@ -208,10 +224,10 @@ public sealed record ModelMetadata(int? InputWidth, int? InputHeight, bool Lette
                 throw r.Bad(MetadataKeys.Heads, $"names of the model's outputs ({string.Join(",", outputList.Select(o => Echo.Of(o.Name)))}); '{Echo.Of(name)}' is none");
             }
 
-            if (output.Shape.C != (long)head.AnchorCount * (head.Classes + 5))
+            if (output.Shape.C != (long)head.AnchorCount * head.Entries)
             {
                 throw new ModelFormatException(
-                    $"output '{Echo.Of(name)}' has {output.Shape.C} channels, but its metadata describes {head.AnchorCount} anchors × (classes={head.Classes} + 5).", null,
+                    $"output '{Echo.Of(name)}' has {output.Shape.C} channels, but its metadata describes {head.AnchorCount} anchors × (classes={head.Classes} + {head.Entries - head.Classes}).", null,
                     "convert the model with yolo4convert to get decodable metadata.");
             }
 
@@ -252,7 +268,8 @@ public sealed record ModelMetadata(int? InputWidth, int? InputHeight, bool Lette
         {
             "yolo" => HeadKind.Yolo,
             "region" => HeadKind.Region,
-            _ => throw r.Bad(K(MetadataKeys.Type), "'yolo' or 'region'"),
+            "gaussian_yolo" => HeadKind.GaussianYolo,
+            _ => throw r.Bad(K(MetadataKeys.Type), "'yolo', 'region' or 'gaussian_yolo'"),
         };
         var classes = r.Int(K(MetadataKeys.Classes), r.Required(K(MetadataKeys.Classes)), 1, MaxClasses, "a class count from 1 to 100,000");
         ImmutableArray<float> anchors = [.. r.Required(K(MetadataKeys.Anchors)).Split(',').Select(a => r.Float(K(MetadataKeys.Anchors), a))];
@@ -261,7 +278,12 @@ public sealed record ModelMetadata(int? InputWidth, int? InputHeight, bool Lette
             throw r.Bad(K(MetadataKeys.Anchors), "width,height pairs");
         }
 
-        var yolo = kind == HeadKind.Yolo;
+        var yolo = kind != HeadKind.Region;
+        if (kind == HeadKind.GaussianYolo && r.Optional(K(MetadataKeys.Entries)) is { } entries && entries != GaussianEntries)
+        {
+            throw r.Bad(K(MetadataKeys.Entries), $"'{GaussianEntries}' (the channel layout per anchor)");
+        }
+
         ImmutableArray<int> mask = yolo && r.Optional(K(MetadataKeys.Mask)) is { } m
             ? [.. m.Split(',').Select(t => r.Int(K(MetadataKeys.Mask), t, 0, int.MaxValue, "comma-separated anchor indices"))]
             : [];
@@ -275,7 +297,7 @@ public sealed record ModelMetadata(int? InputWidth, int? InputHeight, bool Lette
             r.OptionalInt(K(MetadataKeys.Layer), 0, int.MaxValue, "a Darknet layer index (0 or more)"),
             classes, anchors, mask,
             yolo ? r.Float(K(MetadataKeys.ScaleXY), r.Required(K(MetadataKeys.ScaleXY))) : 1f,
-            yolo && r.Flag(K(MetadataKeys.NewCoords)),
+            kind == HeadKind.Yolo && r.Flag(K(MetadataKeys.NewCoords)),
             !yolo && r.Flag(K(MetadataKeys.Softmax)),
             r.Optional(K(MetadataKeys.Grid)) is { } g ? Grid(r, K(MetadataKeys.Grid), g) : null,
             r.OptionalInt(K(MetadataKeys.Stride), 1, MaxSize, "input pixels per grid cell"));
@@ -310,6 +332,7 @@ public static class MetadataKeys
     public const string Anchors = "anchors";
     public const string ScaleXY = "scale_x_y";
     public const string NewCoords = "new_coords";
+    public const string Entries = "entries";
     public const string Num = "num";
     public const string Softmax = "softmax";
     public const string Nms = "nms";

@@ -93,6 +93,9 @@ public static class DarknetReference
             case MaxPoolLayer m:
                 MaxPool(m, x[0], y);
                 break;
+            case LocalAvgPoolLayer a:
+                LocalAvgPool(a, x[0], y);
+                break;
             case AvgPoolLayer:
                 for (var c = 0; c < y.C; c++)
                 {
@@ -299,6 +302,43 @@ public static class DarknetReference
                         }
 
                         y.Data[(((k * y.H) + i) * y.W) + j] = max;
+                    }
+                }
+            }
+        }, minPerChunk: 1);
+    }
+
+    // forward_local_avgpool_layer (src/maxpool_layer.c): windows at o·stride − padding/2; the sum of the cells inside
+    // the input divided by how many there are.
+    private static void LocalAvgPool(LocalAvgPoolLayer a, Tensor x, Tensor y)
+    {
+        // The window loops are clipped to the input: the cells Darknet skips, in Darknet's order for the rest.
+        var offset = -a.Padding / 2;
+        ParallelChunks.For(y.C, (c0, c1) =>
+        {
+            for (var k = c0; k < c1; k++)
+            {
+                for (var i = 0; i < y.H; i++)
+                {
+                    var top = offset + (i * a.StrideY);
+                    int n0 = Math.Max(0, -top), n1 = Math.Min(a.Size, x.H - top);
+                    for (var j = 0; j < y.W; j++)
+                    {
+                        var left = offset + (j * a.StrideX);
+                        int m0 = Math.Max(0, -left), m1 = Math.Min(a.Size, x.W - left);
+                        var avg = 0f;
+                        var counter = 0;
+                        for (var n = n0; n < n1; n++)
+                        {
+                            var row = ((k * x.H) + top + n) * x.W;
+                            for (var m = m0; m < m1; m++)
+                            {
+                                counter++;
+                                avg += x.Data[row + left + m];
+                            }
+                        }
+
+                        y.Data[(((k * y.H) + i) * y.W) + j] = avg / counter;
                     }
                 }
             }

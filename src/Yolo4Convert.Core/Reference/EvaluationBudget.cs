@@ -6,7 +6,8 @@ using Yolo4Convert.Graph;
 namespace Yolo4Convert.Reference;
 
 /// <summary>
-/// Refuses, before running, a layer whose CPU evaluation would take minutes: a pooling window of thousands of
+/// Refuses, before running, a layer whose CPU evaluation would take minutes: a pooling window ([maxpool],
+/// [local_avgpool]) of thousands of
 /// cells over a large map. Convolutions are bounded by their weights, which a .weights file must hold.
 /// </summary>
 public static class EvaluationBudget
@@ -25,13 +26,19 @@ public static class EvaluationBudget
     public static void Check(ShapedNetwork shaped)
     {
         ArgumentNullException.ThrowIfNull(shaped);
-        foreach (var m in shaped.Network.Layers.OfType<MaxPoolLayer>())
+        foreach (var (m, size) in shaped.Network.Layers.Select(l => l switch
         {
-            var cells = WindowCells(m, shaped.InputShape(m), shaped.Shapes[m.Index]);
+            MaxPoolLayer p => (l, p.Size),
+            LocalAvgPoolLayer a => (l, a.Size),
+            _ => (l, 0),
+        }).Where(p => p.Item2 > 0))
+        {
+            var (input, output) = (shaped.InputShape(m), shaped.Shapes[m.Index]);
+            var cells = (long)output.C * output.H * output.W * Math.Min(size, input.H) * Math.Min(size, input.W);
             if (cells > MaxWindowCells)
             {
                 throw new UnsupportedFeatureException(
-                    $"layer {m.Index} [maxpool] with a {m.Size}x{m.Size} window over {shaped.InputShape(m)} visits {cells.ToString("N0", CultureInfo.InvariantCulture)} cells; the CPU evaluation allows at most {MaxWindowCells.ToString("N0", CultureInfo.InvariantCulture)} per layer.",
+                    $"layer {m.Index} [{m.Kind}] with a {size}x{size} window over {input} visits {cells.ToString("N0", CultureInfo.InvariantCulture)} cells; the CPU evaluation allows at most {MaxWindowCells.ToString("N0", CultureInfo.InvariantCulture)} per layer.",
                     m.Source, "such a window is almost certainly a typo in size=; with a smaller --size the check may pass.");
             }
         }

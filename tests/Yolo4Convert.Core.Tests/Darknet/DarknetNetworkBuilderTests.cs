@@ -113,4 +113,61 @@ public sealed class DarknetNetworkBuilderTests
 
         Assert.Contains("the first section is '[conv]'; expected [net] or [network].", ex.Message);
     }
+
+    [Fact]
+    public void Build_LocalAvgPoolDefaults_AreMaxpools()
+    {
+        // parse_local_avgpool: stride 1, size = stride, padding = size − 1; the alias [local_avg] names it too.
+        var pool = Assert.IsType<LocalAvgPoolLayer>(Build("[local_avgpool]\nstride=2\n").Layers[0]);
+        var alias = Assert.IsType<LocalAvgPoolLayer>(Build("[local_avg]\nsize=3\nstride_y=2\n").Layers[0]);
+
+        Assert.Equal((2, 2, 2, 1), (pool.Size, pool.StrideX, pool.StrideY, pool.Padding));
+        Assert.Equal((3, 1, 2, 2), (alias.Size, alias.StrideX, alias.StrideY, alias.Padding));
+    }
+
+    [Fact]
+    public void Build_LocalAvgPoolWindowsWhollyInThePadding_AreRefused()
+    {
+        // forward_local_avgpool_layer would divide 0 by 0 for a window with no cell inside the input.
+        var ex = Assert.Throws<UnsupportedFeatureException>(() => Build("[local_avgpool]\nsize=2\nstride=1\npadding=4\n"));
+
+        Assert.StartsWith("t.cfg:8:1: error: [local_avgpool] layer 0 has padding=4 for size=2; windows wholly in the padding average no cell", ex.Message);
+    }
+
+    [Fact]
+    public void Build_GaussianYolo_ReadsItsKeysWithDarknetsDefaults()
+    {
+        var head = Assert.IsType<GaussianYoloLayer>(Build("[conv]\nfilters=28\n[Gaussian_yolo]\nmask=1,2\nanchors=1,2, 3,4, 5,6\nnum=3\nclasses=5\nscale_x_y=1.05\n").Layers[1]);
+        var bare = Assert.IsType<GaussianYoloLayer>(Build("[conv]\nfilters=29\n[Gaussian_yolo]\n").Layers[1]);
+
+        Assert.Equal((5, 1.05f), (head.Classes, head.ScaleXY));
+        Assert.Equal(new[] { 1, 2 }, head.Mask.ToArray());
+        Assert.Equal(new[] { 1f, 2, 3, 4, 5, 6 }, head.Anchors.ToArray());
+
+        // make_gaussian_yolo_layer: classes 20, num 1, mask 0..num−1, anchors 0.5; scale_x_y 1.
+        Assert.Equal((20, 1f), (bare.Classes, bare.ScaleXY));
+        Assert.Equal(new[] { 0 }, bare.Mask.ToArray());
+        Assert.Equal(new[] { 0.5f, 0.5f }, bare.Anchors.ToArray());
+    }
+
+    [Fact]
+    public void Build_GaussianYoloTrainingKeys_AreKnownAndInferenceKeysAreHonoured()
+    {
+        var warnings = new WarningLog();
+        var text = Net + "[conv]\nfilters=29\n[Gaussian_yolo]\nuc_normalizer=1.0\niou_loss=giou\nignore_thresh=.5\njitter=.3\nrandom=1\nbeta_nms=0.6\nyolo_point=center\n";
+        DarknetNetworkBuilder.Build(DarknetCfgParser.Parse(text, "t.cfg"), warnings);
+        Assert.Empty(warnings.Items);
+
+        var ex = Assert.Throws<UnsupportedFeatureException>(() => Build("[conv]\nfilters=29\n[Gaussian_yolo]\nyolo_point=left_top\n"));
+        Assert.Contains("[Gaussian_yolo] layer 1 has yolo_point=left_top; only boxes given by their centre are supported.", ex.Message);
+    }
+
+    [Fact]
+    public void Read_GaussianYoloWithYoloFilters_NamesTheNineEntries()
+    {
+        // 2 anchors × (3 classes + 9) = 24 filters; a [yolo]-sized 2 × (3 + 5) = 16 is an error naming the count.
+        var ex = Assert.Throws<DarknetFormatException>(() => DarknetReader.ReadCfg(Net + "[conv]\nfilters=16\n[Gaussian_yolo]\nmask=0,1\nnum=2\nclasses=3\n", "t.cfg"));
+
+        Assert.Contains("expected 24 = 2 masked anchors × (classes=3 + 9)", ex.Message);
+    }
 }

@@ -27,6 +27,20 @@ public sealed class DarknetNmsParsingTests
         Assert.Equal(new DarknetNms(kind, beta), head.Nms);
     }
 
+    [Theory]
+    [InlineData("nms_kind=cornersnms\n", DarknetNmsKind.Corners, 0.6f)]
+    [InlineData("nms_kind=greedynms\nbeta_nms=0.7\n", DarknetNmsKind.Greedy, 0.7f)]
+    [InlineData("", DarknetNmsKind.Default, 0.6f)]
+    public void Build_GaussianYoloNmsKeys_AreReadAsParseGaussianYoloDoes_CornersIncluded(string keys, DarknetNmsKind kind, float beta)
+    {
+        var net = "[net]\nwidth=64\nheight=64\nchannels=3\n[convolutional]\nfilters=33\nsize=1\nactivation=linear\n";
+        var cfg = net + $"[Gaussian_yolo]\nmask=0,1,2\nanchors=1,1,2,2,3,3\nnum=3\nclasses=2\n{keys}";
+
+        var head = Assert.IsType<GaussianYoloLayer>(DarknetNetworkBuilder.Build(DarknetCfgParser.Parse(cfg, "g.cfg")).Layers[1]);
+
+        Assert.Equal(new DarknetNms(kind, beta), head.Nms);
+    }
+
     [Fact]
     public void Build_NmsKeys_CountAsKnownInYoloAndUnknownInRegion()
     {

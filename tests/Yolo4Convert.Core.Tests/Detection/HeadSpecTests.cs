@@ -40,7 +40,7 @@ public sealed class HeadSpecTests
     [InlineData("head.h.classes", "99999999999999", "error: the model's metadata has head.h.classes='99999999999999'; expected a class count")]
     [InlineData("head.h.anchors", "10,1e999", "error: the model's metadata has head.h.anchors='10,1e999'; expected finite numbers.")]
     [InlineData("head.h.anchors", "10,14,23", "error: the model's metadata has head.h.anchors='10,14,23'; expected width,height pairs.")]
-    [InlineData("head.h.type", "ssd", "error: the model's metadata has head.h.type='ssd'; expected 'yolo' or 'region'.")]
+    [InlineData("head.h.type", "ssd", "error: the model's metadata has head.h.type='ssd'; expected 'yolo', 'region' or 'gaussian_yolo'.")]
     [InlineData("heads", "h,ghost", "error: the model's metadata has no 'head.ghost.type'")]
     [InlineData("head.h.classes", "4", "error: output 'h' has 16 channels, but its metadata describes 2 anchors × (classes=4 + 5).")]
     public void FromMetadata_Damaged_IsOneFormatError(string key, string value, string expected)

@@ -105,4 +105,30 @@ public sealed class DarknetLoweringTests
 
         Assert.StartsWith("map.cfg:8:1: error: layer 1 [softmax] takes the softmax of a 18x32x32 map", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void LocalAvgPool_IsAnAveragePoolWithMaxpoolsPadsThatExcludesPadding()
+    {
+        // local-avgpool-test.cfg: size 3 stride 1 (padding 2: one cell each side), size 2 stride 1 (padding 1: the end
+        // only), size 2 stride 2 (padding 1 that the output never reaches), size 2 stride 2x1 padding 0.
+        var graph = Lower("cfg/local-avgpool-test.cfg");
+        var pools = graph.Nodes.Where(n => n.Origin.Role == "local_avgpool").ToList();
+
+        Assert.Equal([1, 3, 4, 6], pools.Select(p => p.Origin.Layer));
+        Assert.Equal(new AvgPool2d(3, 1, 1, new Pads(1, 1, 1, 1)), pools[0].Op);
+        Assert.Equal(new AvgPool2d(2, 1, 1, new Pads(0, 1, 0, 1)), pools[1].Op);
+        Assert.Equal(new AvgPool2d(2, 2, 2, new Pads(0, 0, 0, 0)), pools[2].Op);
+        Assert.Equal(new AvgPool2d(2, 1, 2, new Pads(0, 0, 0, 0)), pools[3].Op);
+        Assert.Equal([new TensorShape(16, 32, 32), new TensorShape(32, 32, 32), new TensorShape(32, 16, 16), new TensorShape(32, 15, 8)], pools.Select(p => p.Shape));
+    }
+
+    [Fact]
+    public void GaussianYoloHeads_KeepTheirMaskedAnchorsAndNineEntries()
+    {
+        var graph = Lower("cfg/Gaussian_yolov3_BDD.cfg", 128);
+
+        Assert.All(graph.Heads, h => Assert.Equal((HeadKind.GaussianYolo, 19, 57, "Gaussian_yolo"), (h.Kind, h.Entries, h.Shape.C, h.KindName)));
+        Assert.Equal(new[] { 7f, 10, 14, 24, 27, 43 }, graph.Heads[2].Anchors.ToArray());
+        Assert.Equal([32, 16, 8], graph.Heads.Select(h => h.Stride));
+    }
 }

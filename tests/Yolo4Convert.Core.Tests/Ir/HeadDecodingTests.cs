@@ -92,4 +92,32 @@ public sealed class HeadDecodingTests
 
         public int GetHashCode(double obj) => 0;
     }
+
+    [Fact]
+    public void GaussianYolo_EntriesInterleaveTheUncertaintiesAndScaleThemAsForward()
+    {
+        // Gaussian_yolov3_BDD.cfg at 128: 10 classes, 3 anchors a head, scale_x_y 1.0; per anchor x, σx, y, σy, w, σw, h, σh, obj, classes.
+        var plan = Plan("cfg/Gaussian_yolov3_BDD.cfg", 128);
+
+        var first = plan[0];
+        Assert.Equal(HeadKind.GaussianYolo, first.Head.Kind);
+        Assert.Equal((3, 10, 19, 2, 8, 9, true), (first.Anchors, first.Classes, first.Entries, first.CoordinateStep, first.ObjectnessEntry, first.ClassEntry, first.HasUncertainty));
+        Assert.Equal((SizeGrowth.Exp, ClassProbability.Logistic), (first.Growth, first.Probability));
+        Assert.Equal(new[] { 1f, 1f, 1f, 1f }, first.UncertaintyScale.ToArray());
+        Assert.Equal(new[] { 0f, 0f, 0f, 0f }, first.UncertaintyOffset.ToArray());
+
+        // Anchors in pixels over the input, as [yolo]: the first head's mask 6,7,8 is 73,175 141,178 144,291.
+        Assert.Equal([73 / 128.0, 175 / 128.0, 141 / 128.0, 178 / 128.0, 144 / 128.0, 291 / 128.0], first.AnchorSizes.Select(v => Math.Round(v, 6)), new Tolerance());
+
+        // scale_x_y s: x and σx (y and σy) are σ(t)·s − (s−1)/2 in forward_gaussian_yolo_layer; σw, σh stay σ(t).
+        var text = "[net]\nwidth=32\nheight=32\nchannels=3\n[convolutional]\nfilters=11\nsize=1\n[Gaussian_yolo]\nclasses=2\nscale_x_y=1.2\n";
+        var graph = DarknetLowering.Lower(Yolo4Convert.Darknet.DarknetReader.ReadCfg(text, "g.cfg"));
+        var scaled = HeadDecoding.Plan(graph.Heads, 32, 32)[0];
+        Assert.Equal(new[] { 1.2f, 1.2f, 1f, 1f }, scaled.UncertaintyScale.ToArray());
+        Assert.Equal(new[] { -0.1, -0.1, 0, 0 }, scaled.UncertaintyOffset.Select(v => Math.Round(v, 6)), new Tolerance());
+
+        // [yolo] heads carry no uncertainty and keep 5 + K entries.
+        var yolo = Plan("cfg/yolov3-tiny.cfg", 128)[0];
+        Assert.Equal((1, 85, 4, 5, false), (yolo.CoordinateStep, yolo.Entries, yolo.ObjectnessEntry, yolo.ClassEntry, yolo.HasUncertainty));
+    }
 }

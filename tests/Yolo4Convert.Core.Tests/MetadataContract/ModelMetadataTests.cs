@@ -1,6 +1,7 @@
 using CoreML.Specification;
 using Yolo4Convert.Diagnostics;
 using Yolo4Convert.Graph;
+using Yolo4Convert.Ir;
 using Yolo4Convert.MetadataContract;
 
 namespace Yolo4Convert.Tests.MetadataContract;
@@ -58,7 +59,7 @@ public sealed class ModelMetadataTests
     [Theory]
     [InlineData("heads", "", "heads=''; expected comma-separated names of the model's outputs.")]
     [InlineData("heads", "head_s32,", "heads='head_s32,'; expected comma-separated names of the model's outputs.")]
-    [InlineData("head.head_s32.type", "ssd", "head.head_s32.type='ssd'; expected 'yolo' or 'region'.")]
+    [InlineData("head.head_s32.type", "ssd", "head.head_s32.type='ssd'; expected 'yolo', 'region' or 'gaussian_yolo'.")]
     [InlineData("head.head_s32.classes", "-3", "head.head_s32.classes='-3'; expected a class count from 1 to 100,000.")]
     [InlineData("head.head_s32.layer", "x22", "head.head_s32.layer='x22'; expected a Darknet layer index (0 or more).")]
     [InlineData("head.head_s32.layer", "99999999999", "head.head_s32.layer='99999999999'; expected a Darknet layer index (0 or more).")]
@@ -131,5 +132,28 @@ public sealed class ModelMetadataTests
         Assert.Equal(
             "Darknet YOLO detector (yolov4-tiny.cfg): 128x128 input, 80 classes, 2 heads decoded in the model (2535 candidate boxes) and suppressed per class (Vision object detector).",
             typed.Description("yolov4-tiny.cfg", new NmsMetadata(0.45, 0.25, 2535, 80)));
+    }
+
+    [Fact]
+    public void Read_GaussianYoloModel_GivesItsHeadsAndChecksTheChannelLayout()
+    {
+        var (typed, stored, outputs) = Written("cfg/Gaussian_yolov3_BDD.cfg");
+
+        var read = ModelMetadata.Read(stored, outputs);
+        Assert.Equal(typed.Heads.Select(h => (h.OutputName, h.Layer, h.ScaleXY, string.Join(",", h.Anchors), string.Join(",", h.Mask))),
+            read.Heads.Select(h => (h.OutputName, h.Layer, h.ScaleXY, string.Join(",", h.Anchors), string.Join(",", h.Mask))));
+        Assert.All(read.Heads, h => Assert.Equal((HeadKind.GaussianYolo, "gaussian_yolo", 19), (h.Kind, h.KindName, h.Entries)));
+        Assert.Equal("gaussian_yolo", stored["head.head_s8.type"]);
+        Assert.Equal("x,sigma_x,y,sigma_y,w,sigma_w,h,sigma_h,objectness,classes", stored["head.head_s8.entries"]);
+        Assert.False(stored.ContainsKey("head.head_s8.new_coords"));
+
+        // A layout other than Darknet's is refused; so is a [yolo] reading of the 3 × (10 + 9) channels.
+        var reordered = new Dictionary<string, string>(stored) { ["head.head_s8.entries"] = "x,y,w,h,sigma_x,sigma_y,sigma_w,sigma_h,objectness,classes" };
+        var ex = Assert.Throws<ModelFormatException>(() => ModelMetadata.Read(reordered, outputs));
+        Assert.StartsWith("error: the model's metadata has head.head_s8.entries='x,y,w,h,", ex.Message, StringComparison.Ordinal);
+
+        var asYolo = new Dictionary<string, string>(stored) { ["head.head_s8.type"] = "yolo", ["head.head_s8.new_coords"] = "0" };
+        var wrong = Assert.Throws<ModelFormatException>(() => ModelMetadata.Read(asYolo, outputs));
+        Assert.Contains("output 'head_s8' has 57 channels, but its metadata describes 3 anchors × (classes=10 + 5).", wrong.Message, StringComparison.Ordinal);
     }
 }

@@ -67,13 +67,15 @@ internal sealed class MLProgramDecoderLowering(MLProgramLowering lowering)
         var (a, k, entries, cells) = (d.Anchors, d.Classes, d.Entries, d.Cells);
         var p = LayerValueNames.MLProgram(d.Head.Layer, LayerValueNames.DecoderRole);
 
-        // [1, A·(5+K), H, W] → [A, 5+K, H·W] (row-major) → [H·W, A, 5+K]: a row per (cell, anchor), cell-major like Darknet.
+        // [1, A·E, H, W] → [A, E, H·W] (row-major) → [H·W, A, E]: a row per (cell, anchor), cell-major like Darknet.
+        // x, y, w, h are every CoordinateStep-th entry from 0 (with uncertainties between them for [Gaussian_yolo]).
         var view = Reshape(p + "view", input, a, entries, cells);
         var rows = _b.Op("transpose", p + "rows", Type(cells, a, entries), ("x", view), ("perm", _b.Ints(p + "rows_perm", 2, 0, 1)));
-        var txy = Slice(p + "txy", rows, cells, a, 0, 2);
-        var twh = Slice(p + "twh", rows, cells, a, 2, 4);
-        var obj = Slice(p + "obj", rows, cells, a, 4, 5);
-        var cls = Slice(p + "cls", rows, cells, a, 5, entries);
+        var step = d.CoordinateStep;
+        var txy = Slice(p + "txy", rows, cells, a, 0, step + 1, step);
+        var twh = Slice(p + "twh", rows, cells, a, 2 * step, (3 * step) + 1, step);
+        var obj = Slice(p + "obj", rows, cells, a, d.ObjectnessEntry, d.ObjectnessEntry + 1);
+        var cls = Slice(p + "cls", rows, cells, a, d.ClassEntry, entries);
 
         // Centres: x = xyIn·(s/W) + (col − (s−1)/2)/W, y likewise; the offsets [H·W, 1, 2] broadcast over the anchors.
         var xyIn = d.Logistic ? Unary("sigmoid", p + "sig_xy", txy) : txy;
@@ -88,6 +90,19 @@ internal sealed class MLProgramDecoderLowering(MLProgramLowering lowering)
 
         // Confidence = class probability × objectness ([H·W, A, 1] broadcast over the classes).
         var objectness = d.Logistic ? Unary("sigmoid", p + "sig_obj", obj) : obj;
+        if (d.HasUncertainty)
+        {
+            // × (1 − the mean of u_i = σ(t_i)·scale_i + offset_i over the uncertainties, entries 1, 3, 5, 7).
+            var sigmas = Unary("sigmoid", p + "sig_uc", Slice(p + "uc", rows, cells, a, 1, 8, 2));
+            var ucScaled = Binary("mul", p + "uc_scaled", sigmas, _b.Floats(p + "uc_scale", [.. d.UncertaintyScale], 4));
+            var shifted = Binary("add", p + "uc_shifted", ucScaled, _b.Floats(p + "uc_offset", [.. d.UncertaintyOffset], 4));
+            var mean = _b.Op("reduce_mean", p + "uc_mean", Type(cells, a, 1),
+                ("x", shifted), ("axes", _b.Ints(p + "uc_mean_axes", 2)), ("keep_dims", _b.Bool(p + "uc_mean_keep_dims", true)));
+            var negated = Binary("mul", p + "uc_negated", mean, _b.Floats(p + "uc_minus_one", [-1f], 1));
+            var certainty = Binary("add", p + "certainty", negated, _b.Floats(p + "uc_one", [1f], 1));
+            objectness = Binary("mul", p + "obj_certain", objectness, certainty);
+        }
+
         var probability = d.Probability switch
         {
             ClassProbability.Softmax => _b.Op("softmax", p + "softmax", _b.TypeOf(cls), ("x", cls), ("axis", _b.Int(p + "softmax_axis", 2))),
@@ -103,10 +118,14 @@ internal sealed class MLProgramDecoderLowering(MLProgramLowering lowering)
     private string Reshape(string name, string input, params int[] shape) =>
         _b.Op("reshape", name, Type([.. shape.Select(d => (long)d)]), ("x", input), ("shape", _b.Ints(name + "_shape", shape)));
 
-    // x[:, :, start:end] of a [cells, anchors, entries] value.
-    private string Slice(string name, string input, int cells, int anchors, int start, int end) =>
-        _b.Op("slice_by_index", name, Type(cells, anchors, end - start),
-            ("x", input), ("begin", _b.Ints(name + "_begin", 0, 0, start)), ("end", _b.Ints(name + "_end", cells, anchors, end)));
+    // x[:, :, start:end:stride] of a [cells, anchors, entries] value.
+    private string Slice(string name, string input, int cells, int anchors, int start, int end, int stride = 1) =>
+        stride == 1
+            ? _b.Op("slice_by_index", name, Type(cells, anchors, end - start),
+                ("x", input), ("begin", _b.Ints(name + "_begin", 0, 0, start)), ("end", _b.Ints(name + "_end", cells, anchors, end)))
+            : _b.Op("slice_by_index", name, Type(cells, anchors, (end - start + stride - 1) / stride),
+                ("x", input), ("begin", _b.Ints(name + "_begin", 0, 0, start)), ("end", _b.Ints(name + "_end", cells, anchors, end)),
+                ("stride", _b.Ints(name + "_stride", 1, 1, stride)));
 
     private string Unary(string op, string name, string input) => _b.Op(op, name, _b.TypeOf(input), ("x", input));
 

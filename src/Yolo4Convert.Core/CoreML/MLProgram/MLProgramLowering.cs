@@ -26,6 +26,7 @@ internal sealed class MLProgramLowering
     {
         [typeof(Conv2d)] = (t, n, x) => t.Convolution(n, (Conv2d)n.Op, x[0]),
         [typeof(MaxPool2d)] = (t, n, x) => t.MaxPool(n, (MaxPool2d)n.Op, x[0]),
+        [typeof(AvgPool2d)] = (t, n, x) => t.AvgPool(n, (AvgPool2d)n.Op, x[0]),
         [typeof(GlobalAvgPool)] = (t, n, x) =>
         {
             var name = Name(n);
@@ -190,6 +191,20 @@ internal sealed class MLProgramLowering
             ("strides", _b.Ints(name + "_strides", m.StrideY, m.StrideX)),
             ("pad_type", _b.Str(name + "_pad_type", "custom")),
             ("pad", _b.Ints(name + "_pad", m.Pads.Top, m.Pads.Bottom, m.Pads.Left, m.Pads.Right)),
+            ("ceil_mode", _b.Bool(name + "_ceil_mode", false)));
+    }
+
+    // avg_pool with explicit pads, counting only the cells inside the input.
+    private string AvgPool(IrNode node, AvgPool2d a, string input)
+    {
+        var name = Name(node);
+        return _b.Op("avg_pool", name, Type(node.Shape),
+            ("x", input),
+            ("kernel_sizes", _b.Ints(name + "_kernel_sizes", a.Size, a.Size)),
+            ("strides", _b.Ints(name + "_strides", a.StrideY, a.StrideX)),
+            ("pad_type", _b.Str(name + "_pad_type", "custom")),
+            ("pad", _b.Ints(name + "_pad", a.Pads.Top, a.Pads.Bottom, a.Pads.Left, a.Pads.Right)),
+            ("exclude_padding_from_average", _b.Bool(name + "_exclude_padding_from_average", true)),
             ("ceil_mode", _b.Bool(name + "_ceil_mode", false)));
     }
 

@@ -41,13 +41,15 @@ internal sealed class DecoderLowering(NeuralNetwork nn, NetOptions net)
         var (a, k, entries, cells) = (d.Anchors, d.Classes, d.Entries, d.Cells);
         var p = LayerValueNames.NeuralNetwork(d.Head.Layer, LayerValueNames.DecoderRole);
 
-        // [A·(5+K), H, W] → [A, 5+K, H·W] (a row-major reinterpretation) → [5+K, A, H·W]: one channel per entry.
+        // [A·E, H, W] → [A, E, H·W] (a row-major reinterpretation) → [E, A, H·W]: one channel per entry. x, y, w, h
+        // are every CoordinateStep-th entry from 0 (with uncertainties between them for [Gaussian_yolo]).
         var view = Reshape(p + "view", input, a, entries, cells);
         var entriesFirst = Permute(p + "entries", view, 0, 2, 1, 3);
-        var txy = Slice(p + "txy", entriesFirst, 0, 2);
-        var twh = Slice(p + "twh", entriesFirst, 2, 4);
-        var obj = Slice(p + "obj", entriesFirst, 4, 5);
-        var cls = Slice(p + "cls", entriesFirst, 5, entries);
+        var step = d.CoordinateStep;
+        var txy = Slice(p + "txy", entriesFirst, 0, step + 1, step);
+        var twh = Slice(p + "twh", entriesFirst, 2 * step, (3 * step) + 1, step);
+        var obj = Slice(p + "obj", entriesFirst, d.ObjectnessEntry, d.ObjectnessEntry + 1);
+        var cls = Slice(p + "cls", entriesFirst, d.ClassEntry, entries);
 
         // Centres: x = xyIn·(s/W) + (col − (s−1)/2)/W, y likewise with rows and H; the offsets laid out [2, A, H·W].
         var xyIn = d.Logistic ? Sigmoid(p + "sig_xy", txy) : txy;
@@ -83,6 +85,11 @@ internal sealed class DecoderLowering(NeuralNetwork nn, NetOptions net)
         // Confidence = objectness × class probability, objectness tiled to K channels (rank-5 multiply does not
         // broadcast a [1,A,P] blob reliably).
         var objectness = d.Logistic ? Sigmoid(p + "sig_obj", obj) : obj;
+        if (d.HasUncertainty)
+        {
+            objectness = Add(p + "obj_certain", [objectness, Certainty(d, p, entriesFirst)], new NeuralNetworkLayer { Multiply = new MultiplyLayerParams() });
+        }
+
         var probability = d.Probability switch
         {
             ClassProbability.Softmax => Add(p + "softmax", [cls], new NeuralNetworkLayer { Softmax = new SoftmaxLayerParams() }),
@@ -96,6 +103,19 @@ internal sealed class DecoderLowering(NeuralNetwork nn, NetOptions net)
         var boxRows = Reshape(p + "box_rows", Permute(p + "box_t", box, 0, 3, 2, 1), d.Rows, 4, 1, single ? coordinatesName : null);
         var confRows = Reshape(p + "conf_rows", Permute(p + "conf_t", confidence, 0, 3, 2, 1), d.Rows, k, 1, single ? confidenceName : null);
         return (boxRows, confRows);
+    }
+
+    // 1 − the mean of the four uncertainties u_i = σ(t_i)·scale_i + offset_i (entries 1, 3, 5, 7): [1, A, H·W].
+    private string Certainty(HeadDecoding d, string p, string entriesFirst)
+    {
+        var sigmas = Sigmoid(p + "sig_uc", Slice(p + "uc", entriesFirst, 1, 8, 2));
+        var scaled = Scale(p + "uc_scaled", sigmas, [4], [.. d.UncertaintyScale], [4], [.. d.UncertaintyOffset]);
+        var parts = Enumerable.Range(0, 4).Select(i => Slice(p + $"uc{i}", scaled, i, i + 1)).ToList();
+        var sum = Add(p + "uc_sum", parts, new NeuralNetworkLayer { Add = new AddLayerParams() });
+        return Add(p + "certainty", [sum], new NeuralNetworkLayer
+        {
+            Activation = new ActivationParams { Linear = new ActivationLinear { Alpha = -0.25f, Beta = 1f } },
+        });
     }
 
     private string Add(string name, IEnumerable<string> inputs, NeuralNetworkLayer layer, string? output = null)
@@ -121,10 +141,10 @@ internal sealed class DecoderLowering(NeuralNetwork nn, NetOptions net)
         return Add(name, [input], new NeuralNetworkLayer { Permute = p });
     }
 
-    private string Slice(string name, string input, int start, int end) =>
+    private string Slice(string name, string input, int start, int end, int stride = 1) =>
         Add(name, [input], new NeuralNetworkLayer
         {
-            Slice = new SliceLayerParams { StartIndex = start, EndIndex = end, Stride = 1, Axis = SliceLayerParams.Types.SliceAxis.ChannelAxis },
+            Slice = new SliceLayerParams { StartIndex = start, EndIndex = end, Stride = (ulong)stride, Axis = SliceLayerParams.Types.SliceAxis.ChannelAxis },
         });
 
     private string Sigmoid(string name, string input) =>
