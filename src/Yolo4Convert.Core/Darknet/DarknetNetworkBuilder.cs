@@ -289,11 +289,22 @@ public static class DarknetNetworkBuilder
     // parse_yolo, src/parser.c
     private static YoloLayer ParseYolo(CfgSectionReader s, int index)
     {
+        var (classes, num, mask) = ClassesAndMask(s, index, "yolo");
+        var anchors = Anchors(s, num, index);
+        var scale = Finite(s, "scale_x_y", 1f);
+        var newCoords = s.GetInt("new_coords", 0) != 0;
+        return new YoloLayer(index, Previous(index), s.Location, classes, anchors, mask, scale, newCoords) { Nms = ParseNms(s, cornersKnown: false) };
+    }
+
+    // parse_yolo and parse_gaussian_yolo, src/parser.c: classes (20), num (1) and mask (0..num−1), each mask entry an
+    // index of an anchor pair.
+    private static (int Classes, int Num, ImmutableArray<int> Mask) ClassesAndMask(CfgSectionReader s, int index, string kind)
+    {
         var classes = s.GetBounded("classes", 20, int.MinValue, CfgLimits.Classes, "a class count");
         var num = s.GetBounded("num", 1, int.MinValue, CfgLimits.Anchors, "an anchor count");
         if (classes < 1 || num < 1)
         {
-            throw new DarknetFormatException($"[yolo] layer {index} has classes={classes}, num={num}; expected both to be positive.", s.Location);
+            throw new DarknetFormatException($"[{kind}] layer {index} has classes={classes}, num={num}; expected both to be positive.", s.Location);
         }
 
         var mask = s.Find("mask") is { } m
@@ -301,22 +312,19 @@ public static class DarknetNetworkBuilder
             : Enumerable.Range(0, num).ToImmutableArray();
         if (mask.Length > CfgLimits.Anchors)
         {
-            throw new DarknetFormatException($"[yolo] layer {index} lists {mask.Length:N0} mask entries; expected at most {CfgLimits.Anchors:N0}.", s.Find("mask")!.Location);
+            throw new DarknetFormatException($"[{kind}] layer {index} lists {mask.Length:N0} mask entries; expected at most {CfgLimits.Anchors:N0}.", s.Find("mask")!.Location);
         }
 
         foreach (var a in mask)
         {
             if (a < 0 || a >= num)
             {
-                throw new DarknetFormatException($"[yolo] layer {index} has mask entry {a}; expected 0..{num - 1} (num={num}).",
+                throw new DarknetFormatException($"[{kind}] layer {index} has mask entry {a}; expected 0..{num - 1} (num={num}).",
                     s.Find("mask")!.Location, "mask picks anchors by index; num is the number of anchor pairs.");
             }
         }
 
-        var anchors = Anchors(s, num, index);
-        var scale = Finite(s, "scale_x_y", 1f);
-        var newCoords = s.GetInt("new_coords", 0) != 0;
-        return new YoloLayer(index, Previous(index), s.Location, classes, anchors, mask, scale, newCoords) { Nms = ParseNms(s, cornersKnown: false) };
+        return (classes, num, mask);
     }
 
     // parse_yolo and parse_gaussian_yolo, src/parser.c: beta_nms (0.6) and nms_kind by exact name; any other name is
@@ -344,30 +352,7 @@ public static class DarknetNetworkBuilder
                 s.Find("yolo_point")!.Location, "remove yolo_point (the default is center).");
         }
 
-        var classes = s.GetBounded("classes", 20, int.MinValue, CfgLimits.Classes, "a class count");
-        var num = s.GetBounded("num", 1, int.MinValue, CfgLimits.Anchors, "an anchor count");
-        if (classes < 1 || num < 1)
-        {
-            throw new DarknetFormatException($"[Gaussian_yolo] layer {index} has classes={classes}, num={num}; expected both to be positive.", s.Location);
-        }
-
-        var mask = s.Find("mask") is { } m
-            ? [.. ListItems(m.Value).Select(CfgSection.Atoi)]
-            : Enumerable.Range(0, num).ToImmutableArray();
-        if (mask.Length > CfgLimits.Anchors)
-        {
-            throw new DarknetFormatException($"[Gaussian_yolo] layer {index} lists {mask.Length:N0} mask entries; expected at most {CfgLimits.Anchors:N0}.", s.Find("mask")!.Location);
-        }
-
-        foreach (var a in mask)
-        {
-            if (a < 0 || a >= num)
-            {
-                throw new DarknetFormatException($"[Gaussian_yolo] layer {index} has mask entry {a}; expected 0..{num - 1} (num={num}).",
-                    s.Find("mask")!.Location, "mask picks anchors by index; num is the number of anchor pairs.");
-            }
-        }
-
+        var (classes, num, mask) = ClassesAndMask(s, index, "Gaussian_yolo");
         return new GaussianYoloLayer(index, Previous(index), s.Location, classes, Anchors(s, num, index), mask, Finite(s, "scale_x_y", 1f))
         {
             Nms = ParseNms(s, cornersKnown: true),

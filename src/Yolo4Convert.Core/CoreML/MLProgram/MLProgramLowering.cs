@@ -182,30 +182,29 @@ internal sealed class MLProgramLowering
             ("groups", _b.Int(name + "_groups", c.Groups)));
     }
 
-    private string MaxPool(IrNode node, MaxPool2d m, string input)
-    {
-        var name = Name(node);
-        return _b.Op("max_pool", name, Type(node.Shape),
-            ("x", input),
-            ("kernel_sizes", _b.Ints(name + "_kernel_sizes", m.Size, m.Size)),
-            ("strides", _b.Ints(name + "_strides", m.StrideY, m.StrideX)),
-            ("pad_type", _b.Str(name + "_pad_type", "custom")),
-            ("pad", _b.Ints(name + "_pad", m.Pads.Top, m.Pads.Bottom, m.Pads.Left, m.Pads.Right)),
-            ("ceil_mode", _b.Bool(name + "_ceil_mode", false)));
-    }
+    private string MaxPool(IrNode node, MaxPool2d m, string input) => Pool("max_pool", node, input, m.Size, m.StrideY, m.StrideX, m.Pads, excludePadding: false);
 
     // avg_pool with explicit pads, counting only the cells inside the input.
-    private string AvgPool(IrNode node, AvgPool2d a, string input)
+    private string AvgPool(IrNode node, AvgPool2d a, string input) => Pool("avg_pool", node, input, a.Size, a.StrideY, a.StrideX, a.Pads, excludePadding: true);
+
+    private string Pool(string op, IrNode node, string input, int size, int strideY, int strideX, Pads pads, bool excludePadding)
     {
         var name = Name(node);
-        return _b.Op("avg_pool", name, Type(node.Shape),
+        List<(string, string)> inputs =
+        [
             ("x", input),
-            ("kernel_sizes", _b.Ints(name + "_kernel_sizes", a.Size, a.Size)),
-            ("strides", _b.Ints(name + "_strides", a.StrideY, a.StrideX)),
+            ("kernel_sizes", _b.Ints(name + "_kernel_sizes", size, size)),
+            ("strides", _b.Ints(name + "_strides", strideY, strideX)),
             ("pad_type", _b.Str(name + "_pad_type", "custom")),
-            ("pad", _b.Ints(name + "_pad", a.Pads.Top, a.Pads.Bottom, a.Pads.Left, a.Pads.Right)),
-            ("exclude_padding_from_average", _b.Bool(name + "_exclude_padding_from_average", true)),
-            ("ceil_mode", _b.Bool(name + "_ceil_mode", false)));
+            ("pad", _b.Ints(name + "_pad", pads.Top, pads.Bottom, pads.Left, pads.Right)),
+        ];
+        if (excludePadding)
+        {
+            inputs.Add(("exclude_padding_from_average", _b.Bool(name + "_exclude_padding_from_average", true)));
+        }
+
+        inputs.Add(("ceil_mode", _b.Bool(name + "_ceil_mode", false)));
+        return _b.Op(op, name, Type(node.Shape), [.. inputs]);
     }
 
     private string Slice(IrNode node, ChannelSlice s, string input)
