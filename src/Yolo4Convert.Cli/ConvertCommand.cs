@@ -52,7 +52,7 @@ internal sealed class ConvertCommand
     private readonly Option<bool> strict = WarningOutput.Strict();
     private readonly Option<string?> target = new("--target")
     {
-        Description = "The OS an .mlpackage is written for: iOS15, iOS16, iOS17 or iOS18 (or macOS12...macOS15). Default: the lowest that can express the model (iOS15: spec 6, opset CoreML5).",
+        Description = "The OS an .mlpackage is written for: iOS15, iOS16, iOS17 or iOS18 (or macOS12...macOS15). Default: the lowest that can express the model (iOS15: spec 6, opset CoreML5; iOS16 with --quantize).",
         HelpName = "iOS15",
     };
 

@@ -17,7 +17,7 @@ internal sealed class PrecisionOptions
 
     public Option<string> Quantize { get; } = new("--quantize")
     {
-        Description = "Quantize convolution kernels: 'linear8' (8-bit, a scale and offset per output channel), 'kmeans8', 'kmeans6' or 'kmeans4' (a lookup table per layer fitted by k-means). Spec 3 / iOS 12. Biases and kernels below 4096 weights stay in float.",
+        Description = "Quantize convolution kernels: 'linear8' (8-bit, a scale and offset per output channel), 'kmeans8', 'kmeans6' or 'kmeans4' (a lookup table per layer fitted by k-means). .mlmodel: spec 3 / iOS 12; .mlpackage: iOS 16's constexpr ops (spec 7; kmeans not with --target iOS18). Biases and kernels below 4096 weights stay in float.",
         DefaultValueFactory = _ => NoQuantization,
     };
 
