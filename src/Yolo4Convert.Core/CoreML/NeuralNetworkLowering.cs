@@ -193,22 +193,18 @@ internal sealed class NeuralNetworkLowering
         return b;
     }
 
-    private string MaxPool(IrNode node, MaxPool2d m, string input)
-    {
-        var p = new PoolingLayerParams { Type = PoolingLayerParams.Types.PoolingType.Max };
-        p.KernelSize.Add([(ulong)m.Size, (ulong)m.Size]);
-        p.Stride.Add([(ulong)m.StrideY, (ulong)m.StrideX]);
-        p.Valid = new ValidPadding { PaddingAmounts = Border(m.Pads) };
-        return AddLayer(node, [input], new NeuralNetworkLayer { Pooling = p });
-    }
+    private string MaxPool(IrNode node, MaxPool2d m, string input) =>
+        Pool(node, new PoolingLayerParams { Type = PoolingLayerParams.Types.PoolingType.Max }, m.Size, m.StrideY, m.StrideX, m.Pads, input);
 
     // The mean over the window's cells inside the input: explicit padding amounts, padding excluded from the count.
-    private string AvgPool(IrNode node, AvgPool2d a, string input)
+    private string AvgPool(IrNode node, AvgPool2d a, string input) =>
+        Pool(node, new PoolingLayerParams { Type = PoolingLayerParams.Types.PoolingType.Average, AvgPoolExcludePadding = true }, a.Size, a.StrideY, a.StrideX, a.Pads, input);
+
+    private string Pool(IrNode node, PoolingLayerParams p, int size, int strideY, int strideX, Pads pads, string input)
     {
-        var p = new PoolingLayerParams { Type = PoolingLayerParams.Types.PoolingType.Average, AvgPoolExcludePadding = true };
-        p.KernelSize.Add([(ulong)a.Size, (ulong)a.Size]);
-        p.Stride.Add([(ulong)a.StrideY, (ulong)a.StrideX]);
-        p.Valid = new ValidPadding { PaddingAmounts = Border(a.Pads) };
+        p.KernelSize.Add([(ulong)size, (ulong)size]);
+        p.Stride.Add([(ulong)strideY, (ulong)strideX]);
+        p.Valid = new ValidPadding { PaddingAmounts = Border(pads) };
         return AddLayer(node, [input], new NeuralNetworkLayer { Pooling = p });
     }
 

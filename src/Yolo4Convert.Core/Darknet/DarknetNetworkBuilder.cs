@@ -171,23 +171,13 @@ public static class DarknetNetworkBuilder
     {
         RejectNonZero(s, "maxpool_depth", "it pools across channels");
         RejectNonZero(s, "antialiasing", "it adds a blur after the pooling");
-        var stride = s.GetBounded("stride", 1, int.MinValue, CfgLimits.Window, "a stride");
-        var strideX = s.GetBounded("stride_x", stride, int.MinValue, CfgLimits.Window, "a stride");
-        var strideY = s.GetBounded("stride_y", stride, int.MinValue, CfgLimits.Window, "a stride");
-        var size = s.GetBounded("size", stride, int.MinValue, CfgLimits.Window, "a window size");
-        var padding = s.GetBounded("padding", size - 1, int.MinValue, CfgLimits.Window, "a padding");
-        if (size < 1 || strideX < 1 || strideY < 1 || padding < 0)
-        {
-            throw new DarknetFormatException(
-                $"[maxpool] layer {index} has size={size}, stride={strideX}x{strideY}, padding={padding}; expected positive size and stride.",
-                s.Location);
-        }
-
+        var (size, strideX, strideY, padding) = PoolWindow(s, index, "maxpool");
         return new MaxPoolLayer(index, Previous(index), s.Location, size, strideX, strideY, padding);
     }
 
-    // parse_local_avgpool, src/parser.c: maxpool's keys and defaults (padding = size − 1), no depth or antialiasing.
-    private static LocalAvgPoolLayer ParseLocalAvgPool(CfgSectionReader s, int index)
+    // parse_maxpool and parse_local_avgpool, src/parser.c: stride 1, stride_x/stride_y = stride, size = stride,
+    // padding = size − 1.
+    private static (int Size, int StrideX, int StrideY, int Padding) PoolWindow(CfgSectionReader s, int index, string kind)
     {
         var stride = s.GetBounded("stride", 1, int.MinValue, CfgLimits.Window, "a stride");
         var strideX = s.GetBounded("stride_x", stride, int.MinValue, CfgLimits.Window, "a stride");
@@ -197,9 +187,17 @@ public static class DarknetNetworkBuilder
         if (size < 1 || strideX < 1 || strideY < 1 || padding < 0)
         {
             throw new DarknetFormatException(
-                $"[local_avgpool] layer {index} has size={size}, stride={strideX}x{strideY}, padding={padding}; expected positive size and stride.",
+                $"[{kind}] layer {index} has size={size}, stride={strideX}x{strideY}, padding={padding}; expected positive size and stride.",
                 s.Location);
         }
+
+        return (size, strideX, strideY, padding);
+    }
+
+    // parse_local_avgpool, src/parser.c: maxpool's keys and defaults (padding = size − 1), no depth or antialiasing.
+    private static LocalAvgPoolLayer ParseLocalAvgPool(CfgSectionReader s, int index)
+    {
+        var (size, strideX, strideY, padding) = PoolWindow(s, index, "local_avgpool");
 
         // A window wholly in the padding has no cell to average: Darknet divides 0 by 0 there.
         if (padding / 2 >= size || padding - (padding / 2) >= size)

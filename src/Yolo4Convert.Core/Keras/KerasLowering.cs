@@ -231,33 +231,22 @@ internal sealed class KerasLowering
         ? lowering(this, node, input)
         : throw Unsupported(node, $"activation={ActivationNames.Name(activation)}");
 
-    private string MaxPool(IrNode node, MaxPool2d m, string input)
-    {
-        // TensorFlow pads max pooling with -inf, as Darknet's -FLT_MAX, so "same" is exact where the split agrees.
-        var padding = KerasPadding(_graph.ShapeOf(node.Inputs[0]), node.Shape, m.Size, m.StrideY, m.StrideX, m.Pads)
-            ?? throw Unsupported(node, $"maxpool padding ({m.Pads.Top},{m.Pads.Bottom})x({m.Pads.Left},{m.Pads.Right}) that TensorFlow's \"same\" does not produce");
-        return Add(Name(node), "MaxPooling2D", new JsonObject
-        {
-            ["trainable"] = true,
-            ["dtype"] = "float32",
-            ["pool_size"] = Pair(m.Size, m.Size),
-            ["strides"] = Pair(m.StrideY, m.StrideX),
-            ["padding"] = padding,
-            ["data_format"] = "channels_last",
-        }, input);
-    }
+    // TensorFlow pads max pooling with -inf, as Darknet's -FLT_MAX, and its "same" average pooling divides by the cells
+    // inside the input, as Darknet's [local_avgpool]: "same" is exact wherever its split of the padding agrees.
+    private string MaxPool(IrNode node, MaxPool2d m, string input) => Pool(node, "MaxPooling2D", "maxpool", m.Size, m.StrideY, m.StrideX, m.Pads, input);
 
-    private string AvgPool(IrNode node, AvgPool2d a, string input)
+    private string AvgPool(IrNode node, AvgPool2d a, string input) => Pool(node, "AveragePooling2D", "average pooling", a.Size, a.StrideY, a.StrideX, a.Pads, input);
+
+    private string Pool(IrNode node, string kerasClass, string what, int size, int strideY, int strideX, Pads pads, string input)
     {
-        // TensorFlow's "same" average pooling divides by the cells inside the input, as Darknet's [local_avgpool].
-        var padding = KerasPadding(_graph.ShapeOf(node.Inputs[0]), node.Shape, a.Size, a.StrideY, a.StrideX, a.Pads)
-            ?? throw Unsupported(node, $"average pooling padding ({a.Pads.Top},{a.Pads.Bottom})x({a.Pads.Left},{a.Pads.Right}) that TensorFlow's \"same\" does not produce");
-        return Add(Name(node), "AveragePooling2D", new JsonObject
+        var padding = KerasPadding(_graph.ShapeOf(node.Inputs[0]), node.Shape, size, strideY, strideX, pads)
+            ?? throw Unsupported(node, $"{what} padding ({pads.Top},{pads.Bottom})x({pads.Left},{pads.Right}) that TensorFlow's \"same\" does not produce");
+        return Add(Name(node), kerasClass, new JsonObject
         {
             ["trainable"] = true,
             ["dtype"] = "float32",
-            ["pool_size"] = Pair(a.Size, a.Size),
-            ["strides"] = Pair(a.StrideY, a.StrideX),
+            ["pool_size"] = Pair(size, size),
+            ["strides"] = Pair(strideY, strideX),
             ["padding"] = padding,
             ["data_format"] = "channels_last",
         }, input);

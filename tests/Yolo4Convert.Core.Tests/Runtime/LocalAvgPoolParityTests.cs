@@ -33,13 +33,7 @@ public sealed class LocalAvgPoolParityTests(ITestOutputHelper log)
         var head = model.Result.Heads.Single();
 
         var mlmodel = model.Runtime().Run(pixels)[head.OutputName];
-        var package = Path.Combine(folder, "raw.mlpackage");
-        foreach (var (path, bytes) in MLProgramWriterTests.Write(model.Shaped, model.WeightsPath, Fp32).Files)
-        {
-            var file = Path.Combine(package, path);
-            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            File.WriteAllBytes(file, bytes);
-        }
+        var package = MLProgramWriterTests.WriteFolder(model.Shaped, model.WeightsPath, Fp32, folder);
 
         var program = LoadedModel.Load(TestFiles.OpenFolder(package)).Network!.Run(pixels)[head.OutputName];
 

@@ -50,18 +50,8 @@ public sealed class MLProgramPipelineWriterTests
     }
 
     /// <summary>Writes a detector package into <paramref name="folder"/>; returns its path.</summary>
-    internal static string WriteFolder(ShapedNetwork shaped, string weightsPath, CoreMLWriterOptions options, string folder)
-    {
-        var package = Path.Combine(folder, "detector.mlpackage");
-        foreach (var (path, bytes) in Write(shaped, weightsPath, options).Files)
-        {
-            var file = Path.Combine(package, path);
-            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            File.WriteAllBytes(file, bytes);
-        }
-
-        return package;
-    }
+    internal static string WriteFolder(ShapedNetwork shaped, string weightsPath, CoreMLWriterOptions options, string folder) =>
+        MLProgramWriterTests.Save(Write(shaped, weightsPath, options).Files, folder, "detector.mlpackage");
 
     [Theory]
     [MemberData(nameof(HeadKinds))]

@@ -41,6 +41,24 @@ public sealed class MLProgramWriterTests
         return (streams.ToDictionary(s => s.Key, s => s.Value.ToArray()), result);
     }
 
+    /// <summary>Saves a package's files (path → bytes) as <paramref name="folder"/>/<paramref name="name"/>; returns its path.</summary>
+    internal static string Save(IReadOnlyDictionary<string, byte[]> files, string folder, string name)
+    {
+        var package = Path.Combine(folder, name);
+        foreach (var (path, bytes) in files)
+        {
+            var file = Path.Combine(package, path);
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            File.WriteAllBytes(file, bytes);
+        }
+
+        return package;
+    }
+
+    /// <summary>Writes a raw-head package into <paramref name="folder"/> (as raw.mlpackage); returns its path.</summary>
+    internal static string WriteFolder(ShapedNetwork shaped, string weightsPath, CoreMLWriterOptions options, string folder) =>
+        Save(Write(shaped, weightsPath, options).Files, folder, "raw.mlpackage");
+
     [Theory]
     [MemberData(nameof(ZooAndPrecision))]
     public void Write_ZooAt160_IsAConsistentPackageAndDeterministic(string cfg, string precision)
